@@ -1,0 +1,139 @@
+// Package config loads and validates viewgate's YAML configuration.
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// EnvVar is the environment variable that selects the environment when no name is passed to Load.
+const EnvVar = "VIEWGATE_ENV"
+
+// Config is the validated configuration for one selected environment, with every secret resolved.
+type Config struct {
+	File           string            // path it was loaded from ("" when parsed from bytes)
+	Env            string            // the selected environment name
+	Production     bool              // the selected environment is named prod or sets production: true
+	Listen         string            // default "127.0.0.1:8080"
+	Catalog        string            // catalog path; relative paths are resolved against the config file's directory
+	CursorSecret   string            // resolved secret, >= 32 bytes required
+	Sources        map[string]Source // the selected environment's sources, keyed by name
+	APIKeys        []APIKey          // static API keys (top-level, or per environment: a per-environment list replaces the top-level one)
+	AllowAnonymous *Principal        // optional: requests without a key act as this principal (for demos); nil = 401
+	Limits         Limits
+	QueryLog       QueryLog
+}
+
+// Source is one database the catalog's views read from.
+type Source struct {
+	Name             string
+	Driver           string        // postgres | mysql | sqlite
+	DSN              string        // resolved; contains credentials, so log it only through RedactDSN
+	MaxConns         int           // default 10 (1..1000)
+	StatementTimeout time.Duration // default 5s (100ms..10m)
+}
+
+// APIKey is a static credential that authenticates as a tenant with roles.
+type APIKey struct {
+	ID     string // unique; safe to log
+	Tenant string
+	Roles  []string
+	Key    string // the resolved secret (>= 16 characters); never log it
+}
+
+// Principal is the identity a request acts as.
+type Principal struct {
+	Tenant string
+	Roles  []string
+}
+
+// Limits bounds what one request may cost.
+type Limits struct {
+	MaxBodyBytes    int64         // default 1 MiB (1 KiB..64 MiB)
+	MaxDepth        int           // default 12 (1..100)
+	MaxFields       int           // default 300 (1..100000)
+	DefaultPageSize int           // default 20 (1..10000)
+	DocCacheSize    int           // default 1000 (0..1000000); 0 disables the parsed-document cache
+	RequestTimeout  time.Duration // default 30s (100ms..1h)
+}
+
+// QueryLog says where executed statements are logged.
+type QueryLog struct {
+	Path          string        // "" = stderr
+	SlowThreshold time.Duration // default 500ms (0..1h); 0 marks every statement slow
+	SlowLogPath   string        // "" = none; MySQL slow-log format file
+}
+
+// Defaults applied to keys that are absent from the file.
+const (
+	defaultListen           = "127.0.0.1:8080"
+	defaultMaxConns         = 10
+	defaultStatementTimeout = 5 * time.Second
+)
+
+// DefaultLimits returns the limits used for keys absent from the limits section.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxBodyBytes:    1 << 20,
+		MaxDepth:        12,
+		MaxFields:       300,
+		DefaultPageSize: 20,
+		DocCacheSize:    1000,
+		RequestTimeout:  30 * time.Second,
+	}
+}
+
+// DefaultQueryLog returns the query log settings used for keys absent from the query_log section.
+func DefaultQueryLog() QueryLog {
+	return QueryLog{SlowThreshold: 500 * time.Millisecond}
+}
+
+// Load reads the file at path and returns its configuration for env, or an error (a *ValidationError
+// for problems in the file's content) if it cannot be read or is invalid.
+//
+// An empty env selects getenv(EnvVar), then the file's default_env, then the only environment if
+// there is exactly one. A nil getenv means os.Getenv.
+func Load(path, env string, getenv func(string) string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	return Parse(b, path, env, getenv, os.ReadFile)
+}
+
+// Parse returns the configuration in b for env, or a *ValidationError listing every problem found.
+//
+// file names the source in errors and anchors relative paths ("" means the working directory);
+// an empty env selects getenv(EnvVar), then the file's default_env, then the only environment. getenv resolves ${VAR}
+// references and readFile resolves file: references; nil means os.Getenv and os.ReadFile.
+func Parse(b []byte, file, env string, getenv func(string) string, readFile func(string) ([]byte, error)) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
+	d := &decoder{dir: dirOf(file)}
+	root, ok := d.document(b)
+	var cfg *Config
+	if ok {
+		if raw := d.root(root); raw != nil {
+			r := &resolver{decoder: d, getenv: getenv, readFile: readFile}
+			cfg = r.config(raw, file, env)
+		}
+	}
+	if len(d.problems) > 0 {
+		return nil, &ValidationError{File: file, Problems: d.report()}
+	}
+	return cfg, nil
+}
+
+// dirOf returns the directory relative paths in file are anchored to ("" for the working directory).
+func dirOf(file string) string {
+	if file == "" {
+		return ""
+	}
+	return filepath.Dir(file)
+}

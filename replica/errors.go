@@ -1,0 +1,146 @@
+package replica
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+var (
+	// ErrTimeout reports that a statement hit the statement timeout or the caller's deadline.
+	ErrTimeout = errors.New("replica: statement timeout")
+	// ErrWriteRefused reports that the database refused a write inside the read-only transaction.
+	ErrWriteRefused = errors.New("replica: write refused by read-only transaction")
+	// ErrUnavailable reports that the database could not be reached or dropped the connection.
+	ErrUnavailable = errors.New("replica: source unavailable")
+	// ErrUnknownDriver reports an Options.Driver outside postgres, mysql and sqlite.
+	ErrUnknownDriver = errors.New("replica: unknown driver")
+)
+
+// wrap adds the operation, the source name and, when the error is one the caller
+// acts on, the matching sentinel.
+func wrap(op, source string, err error) error {
+	if kind := classify(err); kind != nil && !errors.Is(err, kind) {
+		return fmt.Errorf("%s on source %s: %w: %w", op, source, kind, err)
+	}
+	return fmt.Errorf("%s on source %s: %w", op, source, err)
+}
+
+// classify maps a driver error to ErrTimeout, ErrWriteRefused, ErrUnavailable or nil.
+func classify(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return ErrTimeout
+	}
+	if kind := classifyServer(err); kind != nil {
+		return kind
+	}
+	if unavailable(err) {
+		return ErrUnavailable
+	}
+	return nil
+}
+
+func classifyServer(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "57014": // query_canceled, which includes statement_timeout
+			return ErrTimeout
+		case "25006": // read_only_sql_transaction
+			return ErrWriteRefused
+		}
+		return nil
+	}
+	var myErr *mysql.MySQLError
+	if errors.As(err, &myErr) {
+		switch myErr.Number {
+		case 1969, 3024: // MariaDB max_statement_time, MySQL max_execution_time
+			return ErrTimeout
+		case 1792, 1290: // read-only transaction, --read-only server
+			return ErrWriteRefused
+		case 1044, 1045, 1049: // access denied, unknown database: like pgconn.ConnectError
+			return ErrUnavailable
+		}
+		return nil
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		switch liteErr.Code() & 0xff {
+		case sqlite3.SQLITE_READONLY:
+			return ErrWriteRefused
+		case sqlite3.SQLITE_INTERRUPT:
+			return ErrTimeout
+		case sqlite3.SQLITE_CANTOPEN:
+			return ErrUnavailable
+		}
+	}
+	return nil
+}
+
+func unavailable(err error) bool {
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connErr) || errors.As(err, &netErr) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn)
+}
+
+// redactedError prints a scrubbed message and keeps only the sentinels of the
+// original chain, so no unwrapping can reach the secret.
+type redactedError struct {
+	msg   string
+	kinds []error
+}
+
+func (e *redactedError) Error() string   { return e.msg }
+func (e *redactedError) Unwrap() []error { return e.kinds }
+
+// redact replaces the DSN's password in err's message; drivers usually leave it out,
+// but a parse error may quote the DSN.
+func redact(err error, dsn string) error {
+	msg := err.Error()
+	for _, secret := range secrets(dsn) {
+		msg = strings.ReplaceAll(msg, secret, "xxxxx")
+	}
+	if msg == err.Error() {
+		return err
+	}
+	red := &redactedError{msg: msg}
+	for _, kind := range []error{ErrTimeout, ErrWriteRefused, ErrUnavailable, ErrUnknownDriver} {
+		if errors.Is(err, kind) {
+			red.kinds = append(red.kinds, kind)
+		}
+	}
+	return red
+}
+
+// secrets returns the password forms that could appear in a message about dsn.
+func secrets(dsn string) []string {
+	var out []string
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			out = append(out, p, url.QueryEscape(p))
+		}
+	}
+	if cfg, err := mysql.ParseDSN(dsn); err == nil && cfg.Passwd != "" {
+		out = append(out, cfg.Passwd)
+	}
+	for _, f := range strings.Fields(dsn) {
+		if p, ok := strings.CutPrefix(f, "password="); ok && p != "" {
+			out = append(out, strings.Trim(p, "'"))
+		}
+	}
+	return out
+}

@@ -1,0 +1,286 @@
+// Package resolvers answers GraphQL fields: arguments → views query → replica → GraphQL values.
+package resolvers
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/graphql-go/graphql"
+	"github.com/viewgate/viewgate/auth"
+	"github.com/viewgate/viewgate/querylog"
+	"github.com/viewgate/viewgate/replica"
+	"github.com/viewgate/viewgate/requestid"
+	"github.com/viewgate/viewgate/views"
+)
+
+// Runner runs one read-only statement and hands its rows to fn.
+type Runner interface {
+	Query(ctx context.Context, sql string, args []any, fn func(replica.Rows) error) error
+	Name() string
+}
+
+// Source is where a view's statements are built and run.
+type Source struct {
+	Runner  Runner
+	Builder *views.Builder
+}
+
+// Options configures the resolvers.
+type Options struct {
+	Sources         map[string]Source  // by catalog source name
+	Log             *querylog.Logger   // the query log
+	DefaultPageSize int                // first, when the caller gives none (capped by the view)
+	PIIKey          []byte             // keys the hash of pii: hash columns
+	ErrorCode       func(error) string // the error vocabulary, for the query log
+	Now             func() time.Time
+}
+
+// Resolvers resolves the root fields of the generated schema.
+type Resolvers struct{ o Options }
+
+// New returns the resolvers; every catalog source must be in o.Sources (main checks this at start-up).
+func New(o Options) *Resolvers {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Resolvers{o: o}
+}
+
+// Errors born here.
+var (
+	ErrUnauthenticated = errors.New("not authenticated")
+	ErrForbidden       = errors.New("forbidden")
+)
+
+// PIIMask is what a text PII column shows to callers without the pii role in mask mode.
+const PIIMask = "****"
+
+// Connection returns the resolver of a view's root field.
+func (r *Resolvers) Connection(v *views.View) graphql.FieldResolveFn {
+	return func(p graphql.ResolveParams) (any, error) {
+		ctx := p.Context
+		who := auth.FromContext(ctx)
+		if who == nil {
+			return nil, ErrUnauthenticated
+		}
+		if !who.HasAny(v.Roles) {
+			return nil, fmt.Errorf("%w: %s is not granted to your roles", ErrForbidden, v.Field)
+		}
+		src, ok := r.o.Sources[v.Source]
+		if !ok {
+			return nil, fmt.Errorf("view %s: source %q is not configured", v.Field, v.Source)
+		}
+		q, err := r.query(v, who, p)
+		if err != nil {
+			return nil, err
+		}
+		sel := selected(p.Info)
+		fields, show := r.projection(v, who, sel)
+		q.Fields = fields
+		return r.page(ctx, src, who, q, sel, show)
+	}
+}
+
+// query turns the field's arguments into a views.Query; bad arguments are errors from views.
+func (r *Resolvers) query(v *views.View, who *auth.Principal, p graphql.ResolveParams) (*views.Query, error) {
+	q := &views.Query{View: v, Tenant: who.Tenant, First: min(r.o.DefaultPageSize, v.MaxPageSize)}
+	if first, ok := p.Args["first"].(int); ok {
+		q.First = first
+	}
+	q.After, _ = p.Args["after"].(string)
+	q.Search, _ = p.Args["search"].(string)
+	if w, ok := p.Args["where"].(map[string]any); ok {
+		f, err := views.ParseWhere(v, w)
+		if err != nil {
+			return nil, err
+		}
+		q.Where = f
+	}
+	if list, ok := p.Args["orderBy"].([]any); ok {
+		q.OrderBy = []views.OrderTerm{}
+		for _, item := range list {
+			m, _ := item.(map[string]any)
+			col, _ := m["field"].(string)
+			dir, _ := m["direction"].(string)
+			q.OrderBy = append(q.OrderBy, views.OrderTerm{Column: col, Desc: dir == "DESC"})
+		}
+	}
+	return q, nil
+}
+
+// shown says how one requested column is presented.
+type shown struct {
+	col  *views.Column
+	mode views.PII // PIINone: as is
+}
+
+// projection picks the columns to read: requested ones, except PII the caller may not see in clear
+// and that need no value to mask.
+func (r *Resolvers) projection(v *views.View, who *auth.Principal, sel *selection) ([]*views.Column, []shown) {
+	var cols []*views.Column
+	var show []shown
+	clear := who.HasRole(views.PIIRole)
+	for _, c := range v.Columns {
+		if !sel.fields[c.Field] {
+			continue
+		}
+		mode := c.PII
+		if clear {
+			mode = views.PIINone
+		}
+		show = append(show, shown{col: c, mode: mode})
+		if mode == views.PIINone || mode == views.PIIHash {
+			cols = append(cols, c)
+		}
+	}
+	return cols, show
+}
+
+// page runs the page query (and the count when selected) and shapes the connection.
+func (r *Resolvers) page(ctx context.Context, src Source, who *auth.Principal, q *views.Query, sel *selection, show []shown) (any, error) {
+	st, err := src.Builder.Select(q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.run(ctx, src, who, q, st, q.First+1)
+	if err != nil {
+		return nil, err
+	}
+	hasNext := len(rows) > q.First
+	if hasNext {
+		rows = rows[:q.First]
+	}
+	nodes := make([]any, len(rows))
+	var edges []any
+	for i, row := range rows {
+		nodes[i] = r.node(st, row, show)
+		if sel.edges {
+			edges = append(edges, map[string]any{"cursor": st.Cursor(row), "node": nodes[i]})
+		}
+	}
+	info := map[string]any{"hasNextPage": hasNext, "hasPreviousPage": q.After != "", "startCursor": nil, "endCursor": nil}
+	if len(rows) > 0 && sel.pageInfo {
+		info["startCursor"] = st.Cursor(rows[0])
+		info["endCursor"] = st.Cursor(rows[len(rows)-1])
+	}
+	conn := map[string]any{"nodes": nodes, "edges": edges, "pageInfo": info}
+	if edges == nil {
+		conn["edges"] = []any{}
+	}
+	if sel.totalCount {
+		cst, err := src.Builder.Count(q)
+		if err != nil {
+			return nil, err
+		}
+		counted, err := r.run(ctx, src, who, q, cst, 1)
+		if err != nil {
+			return nil, err
+		}
+		conn["totalCount"] = views.Count(counted[0])
+	}
+	return conn, nil
+}
+
+func (r *Resolvers) node(st *views.Statement, row []any, show []shown) map[string]any {
+	n := make(map[string]any, len(show))
+	for _, s := range show {
+		switch s.mode {
+		case views.PIINone:
+			n[s.col.Field] = views.Output(s.col, row[index(st, s.col)])
+		case views.PIIHash:
+			n[s.col.Field] = r.hash(views.Output(s.col, row[index(st, s.col)]))
+		case views.PIIMask:
+			n[s.col.Field] = nil
+			if s.col.Type == views.Text {
+				n[s.col.Field] = PIIMask
+			}
+		default:
+			n[s.col.Field] = nil
+		}
+	}
+	return n
+}
+
+func index(st *views.Statement, c *views.Column) int {
+	for i, sc := range st.Columns {
+		if sc == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func (r *Resolvers) hash(v any) any {
+	if v == nil {
+		return nil
+	}
+	m := hmac.New(sha256.New, r.o.PIIKey)
+	fmt.Fprint(m, v)
+	return hex.EncodeToString(m.Sum(nil)[:12])
+}
+
+// run executes one statement, reads at most limit rows and writes the query-log entry.
+func (r *Resolvers) run(ctx context.Context, src Source, who *auth.Principal, q *views.Query, st *views.Statement, limit int) ([][]any, error) {
+	start := r.o.Now()
+	var out [][]any
+	err := src.Runner.Query(ctx, st.SQL, st.Args, func(rows replica.Rows) error {
+		dests := st.Dests()
+		for len(out) < limit && rows.Next() {
+			if err := rows.Scan(dests...); err != nil {
+				return fmt.Errorf("scan %s: %w", q.View.Field, err)
+			}
+			row, err := st.Decode(dests)
+			if err != nil {
+				return err
+			}
+			out = append(out, row)
+		}
+		return rows.Err()
+	})
+	e := querylog.Entry{
+		Time: start, RequestID: requestid.From(ctx), Tenant: who.Tenant, Credential: who.CredentialID,
+		View: q.View.Field, Class: Class(q), Source: src.Runner.Name(), SQL: st.SQL,
+		Duration: r.o.Now().Sub(start), Rows: len(out),
+	}
+	if err != nil {
+		err = fmt.Errorf("query %s: %w", q.View.Field, err)
+		if r.o.ErrorCode != nil {
+			e.ErrorCode = r.o.ErrorCode(err)
+		}
+	}
+	if r.o.Log != nil {
+		r.o.Log.Log(e)
+	}
+	return out, err
+}
+
+// Class returns the quota class of a query: search when it has a search argument or a
+// text-matching filter, else lookup.
+func Class(q *views.Query) string {
+	if q.Search != "" || matchesText(q.Where) {
+		return "search"
+	}
+	return "lookup"
+}
+
+func matchesText(f *views.Filter) bool {
+	if f == nil {
+		return false
+	}
+	for _, c := range f.Conds {
+		if c.Op == views.StartsWith || c.Op == views.Contains {
+			return true
+		}
+	}
+	for _, s := range append(append([]*views.Filter{}, f.And...), f.Or...) {
+		if matchesText(s) {
+			return true
+		}
+	}
+	return matchesText(f.Not)
+}

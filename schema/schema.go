@@ -1,0 +1,230 @@
+package schema
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/graphql-go/graphql"
+	"github.com/viewgate/viewgate/views"
+)
+
+// Resolvers provides the resolve function of each view's root field.
+type Resolvers interface {
+	Connection(v *views.View) graphql.FieldResolveFn
+}
+
+// New builds the schema for the catalog; it fails only if graphql-go rejects the generated types.
+func New(cat *views.Catalog, r Resolvers) (graphql.Schema, error) {
+	b := &builder{s: newScalars()}
+	b.direction = graphql.NewEnum(graphql.EnumConfig{
+		Name: "OrderDirection",
+		Values: graphql.EnumValueConfigMap{
+			"ASC":  {Value: "ASC", Description: "Ascending; NULLs last."},
+			"DESC": {Value: "DESC", Description: "Descending; NULLs first."},
+		},
+	})
+	b.pageInfo = graphql.NewObject(graphql.ObjectConfig{
+		Name: "PageInfo",
+		Fields: graphql.Fields{
+			"hasNextPage":     {Type: graphql.NewNonNull(graphql.Boolean), Description: "Whether more rows follow endCursor."},
+			"hasPreviousPage": {Type: graphql.NewNonNull(graphql.Boolean), Description: "True when the page was requested with after (paging is forward only)."},
+			"startCursor":     {Type: graphql.String, Description: "The cursor of the first row of the page."},
+			"endCursor":       {Type: graphql.String, Description: "Pass as after to get the next page."},
+		},
+	})
+	fields := graphql.Fields{}
+	for _, v := range cat.Views {
+		fields[v.Field] = b.root(v, r.Connection(v))
+	}
+	query := graphql.NewObject(graphql.ObjectConfig{Name: "Query", Fields: fields,
+		Description: "Read-only access to the views of the catalog. There are no mutations."})
+	s, err := graphql.NewSchema(graphql.SchemaConfig{Query: query})
+	if err != nil {
+		return s, fmt.Errorf("build graphql schema: %w", err)
+	}
+	return s, nil
+}
+
+type builder struct {
+	s         *scalars
+	direction *graphql.Enum
+	pageInfo  *graphql.Object
+}
+
+func (b *builder) root(v *views.View, resolve graphql.FieldResolveFn) *graphql.Field {
+	node := b.object(v)
+	args := graphql.FieldConfigArgument{
+		"first": {Type: graphql.Int, Description: fmt.Sprintf("Page size, 0 to %d.", v.MaxPageSize)},
+		"after": {Type: graphql.String, Description: "The endCursor of the previous page. A cursor only works with the where, orderBy and search it was issued for."},
+		"orderBy": {Type: graphql.NewList(graphql.NewNonNull(b.orderBy(v))),
+			Description: "Sort order; the key is always added last so that paging is stable. Text sorts by Unicode code point."},
+	}
+	if w := b.where(v); w != nil {
+		args["where"] = &graphql.ArgumentConfig{Type: w, Description: "Conditions that all hold."}
+	}
+	if len(v.Search) > 0 {
+		args["search"] = &graphql.ArgumentConfig{Type: graphql.String,
+			Description: "Case-insensitive text search in " + strings.Join(v.Search, ", ") + "."}
+	}
+	return &graphql.Field{Type: graphql.NewNonNull(b.connection(v, node)), Args: args, Resolve: resolve, Description: v.Description}
+}
+
+func (b *builder) object(v *views.View) *graphql.Object {
+	fields := graphql.Fields{}
+	for _, c := range v.Columns {
+		t := b.output(c)
+		if !c.IsNullable() && c.PII == views.PIINone {
+			t = graphql.NewNonNull(t)
+		}
+		desc := c.Description
+		if c.PII != views.PIINone {
+			desc = strings.TrimSpace(desc + " Personal data: " + piiNote(c.PII))
+		}
+		fields[c.Field] = &graphql.Field{Type: t, Description: desc}
+	}
+	return graphql.NewObject(graphql.ObjectConfig{Name: v.Name, Fields: fields, Description: v.Description})
+}
+
+func piiNote(p views.PII) string {
+	switch p {
+	case views.PIIHash:
+		return "shown as a keyed hash unless you hold the pii role."
+	case views.PIINull:
+		return "null unless you hold the pii role."
+	}
+	return "masked unless you hold the pii role."
+}
+
+func (b *builder) output(c *views.Column) graphql.Output {
+	switch c.Type {
+	case views.Int:
+		return graphql.Int
+	case views.BigInt:
+		return b.s.bigInt
+	case views.Decimal:
+		return b.s.decimal
+	case views.Float:
+		return graphql.Float
+	case views.Bool:
+		return graphql.Boolean
+	case views.Date:
+		return b.s.date
+	case views.Timestamp:
+		return b.s.dateTime
+	case views.UUID:
+		return b.s.uuid
+	case views.JSON:
+		return b.s.json
+	}
+	return graphql.String
+}
+
+func (b *builder) connection(v *views.View, node *graphql.Object) *graphql.Object {
+	edge := graphql.NewObject(graphql.ObjectConfig{
+		Name: v.Name + "Edge",
+		Fields: graphql.Fields{
+			"cursor": {Type: graphql.NewNonNull(graphql.String)},
+			"node":   {Type: graphql.NewNonNull(node)},
+		},
+	})
+	return graphql.NewObject(graphql.ObjectConfig{
+		Name: v.Name + "Connection",
+		Fields: graphql.Fields{
+			"nodes":      {Type: graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(node)))},
+			"edges":      {Type: graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(edge)))},
+			"pageInfo":   {Type: graphql.NewNonNull(b.pageInfo)},
+			"totalCount": {Type: graphql.NewNonNull(graphql.Int), Description: "Rows matching where and search (computed only when asked for)."},
+		},
+	})
+}
+
+func (b *builder) orderBy(v *views.View) *graphql.InputObject {
+	values := graphql.EnumValueConfigMap{}
+	for _, c := range v.Columns {
+		if c.Sort || contains(v.Key, c.Name) {
+			values[strings.ToUpper(c.Name)] = &graphql.EnumValueConfig{Value: c.Name, Description: c.Description}
+		}
+	}
+	field := graphql.NewEnum(graphql.EnumConfig{Name: v.Name + "SortField", Values: values})
+	return graphql.NewInputObject(graphql.InputObjectConfig{
+		Name: v.Name + "OrderBy",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"field":     {Type: graphql.NewNonNull(field)},
+			"direction": {Type: b.direction, DefaultValue: "ASC"},
+		},
+	})
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// where returns the filter input of a view, or nil when no column can be filtered.
+func (b *builder) where(v *views.View) *graphql.InputObject {
+	cols := map[string]*graphql.InputObject{}
+	for _, c := range v.Columns {
+		if len(c.Filter) > 0 {
+			cols[c.Field] = b.columnFilter(v, c)
+		}
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	var w *graphql.InputObject
+	w = graphql.NewInputObject(graphql.InputObjectConfig{
+		Name:        v.Name + "Where",
+		Description: "Column conditions, all of which must hold, combined with and, or and not.",
+		Fields: graphql.InputObjectConfigFieldMapThunk(func() graphql.InputObjectConfigFieldMap {
+			m := graphql.InputObjectConfigFieldMap{
+				"and": {Type: graphql.NewList(graphql.NewNonNull(w)), Description: "All of these hold."},
+				"or":  {Type: graphql.NewList(graphql.NewNonNull(w)), Description: "At least one of these holds."},
+				"not": {Type: w, Description: "This does not hold."},
+			}
+			for name, in := range cols {
+				m[name] = &graphql.InputObjectFieldConfig{Type: in}
+			}
+			return m
+		}),
+	})
+	return w
+}
+
+var opDescriptions = map[views.Op]string{
+	views.Eq:         "Equal. Text compares exactly: case, accents and trailing spaces count.",
+	views.Neq:        "Not equal (rows where the column is NULL do not match).",
+	views.In:         "Equal to one of these.",
+	views.NotIn:      "Equal to none of these (rows where the column is NULL do not match).",
+	views.Lt:         "Less than (text: by Unicode code point).",
+	views.Lte:        "Less than or equal.",
+	views.Gt:         "Greater than.",
+	views.Gte:        "Greater than or equal.",
+	views.IsNull:     "true: the column is NULL; false: it is not.",
+	views.StartsWith: "Starts with this text, case-insensitively. % and _ are plain characters.",
+	views.Contains:   "Contains this text, case-insensitively. % and _ are plain characters.",
+}
+
+func (b *builder) columnFilter(v *views.View, c *views.Column) *graphql.InputObject {
+	scalar := b.output(c).(graphql.Input)
+	fields := graphql.InputObjectConfigFieldMap{}
+	for _, op := range c.Filter {
+		var t graphql.Input = scalar
+		switch op {
+		case views.In, views.NotIn:
+			t = graphql.NewList(graphql.NewNonNull(scalar))
+		case views.IsNull:
+			t = graphql.Boolean
+		case views.StartsWith, views.Contains:
+			t = graphql.String
+		}
+		fields[string(op)] = &graphql.InputObjectFieldConfig{Type: t, Description: opDescriptions[op]}
+	}
+	return graphql.NewInputObject(graphql.InputObjectConfig{
+		Name:   v.Name + strings.ToUpper(c.Field[:1]) + c.Field[1:] + "Filter",
+		Fields: fields,
+	})
+}

@@ -1,0 +1,216 @@
+package server
+
+import (
+	"container/list"
+	"fmt"
+	"sync"
+
+	"github.com/graphql-go/graphql"
+	"github.com/graphql-go/graphql/gqlerrors"
+	"github.com/graphql-go/graphql/language/ast"
+	"github.com/graphql-go/graphql/language/parser"
+	"github.com/graphql-go/graphql/language/source"
+)
+
+// document is a parsed and validated query, cached by its text.
+type document struct {
+	ast    *ast.Document
+	errs   []gqlerrors.FormattedError // parse or validation errors; the document must not run
+	reason error                      // errBadRequest or errTooComplex when errs is set
+}
+
+// docCache is a small LRU of documents: parsing and validating cost more than running most queries.
+type docCache struct {
+	mu    sync.Mutex
+	max   int
+	order *list.List
+	items map[string]*list.Element
+}
+
+type cacheEntry struct {
+	key string
+	doc *document
+}
+
+func newDocCache(max int) *docCache {
+	return &docCache{max: max, order: list.New(), items: map[string]*list.Element{}}
+}
+
+func (c *docCache) get(key string) *document {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.items[key]; ok {
+		c.order.MoveToFront(e)
+		return e.Value.(*cacheEntry).doc
+	}
+	return nil
+}
+
+func (c *docCache) put(key string, d *document) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.max <= 0 {
+		return
+	}
+	if _, ok := c.items[key]; ok {
+		return
+	}
+	c.items[key] = c.order.PushFront(&cacheEntry{key: key, doc: d})
+	for c.order.Len() > c.max {
+		old := c.order.Back()
+		c.order.Remove(old)
+		delete(c.items, old.Value.(*cacheEntry).key)
+	}
+}
+
+// Limits bounds what a document may ask for before it is validated or run.
+type Limits struct {
+	MaxDepth  int // nesting of selection sets
+	MaxFields int // fields, counting every expansion of every fragment
+}
+
+// prepare parses, checks limits and validates a query; it never runs it.
+func prepare(schema *graphql.Schema, query string, lim Limits) *document {
+	if err := checkNesting(query, 2*lim.MaxDepth+8); err != nil {
+		return reject(errTooComplex, err.Error())
+	}
+	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(query), Name: "GraphQL request"})})
+	if err != nil {
+		return &document{errs: []gqlerrors.FormattedError{gqlerrors.FormatError(err)}, reason: errBadRequest}
+	}
+	if err := checkComplexity(doc, lim); err != nil {
+		return reject(errTooComplex, err.Error())
+	}
+	// checkComplexity has rejected fragment cycles, which overflow graphql-go's validator (upstream #742).
+	res := graphql.ValidateDocument(schema, doc, graphql.SpecifiedRules)
+	if !res.IsValid {
+		return &document{errs: res.Errors, reason: errBadRequest}
+	}
+	return &document{ast: doc}
+}
+
+func reject(reason error, msg string) *document {
+	return &document{errs: []gqlerrors.FormattedError{gqlerrors.NewFormattedError(msg)}, reason: reason}
+}
+
+// checkNesting bounds bracket nesting in the raw text, so that the recursive parser cannot be
+// driven into a huge stack by a deeply nested document; strings and comments are skipped.
+func checkNesting(q string, max int) error {
+	depth := 0
+	for i := 0; i < len(q); i++ {
+		switch q[i] {
+		case '#':
+			for i < len(q) && q[i] != '\n' {
+				i++
+			}
+		case '"':
+			i = skipString(q, i)
+		case '{', '[', '(':
+			if depth++; depth > max {
+				return fmt.Errorf("query is nested deeper than %d levels", max)
+			}
+		case '}', ']', ')':
+			depth--
+		}
+	}
+	return nil
+}
+
+// skipString returns the index of the closing quote of the string starting at i.
+func skipString(q string, i int) int {
+	if len(q) >= i+3 && q[i:i+3] == `"""` {
+		for j := i + 3; j+2 < len(q); j++ {
+			if q[j] == '\\' {
+				j++
+				continue
+			}
+			if q[j:j+3] == `"""` {
+				return j + 2
+			}
+		}
+		return len(q)
+	}
+	for j := i + 1; j < len(q); j++ {
+		switch q[j] {
+		case '\\':
+			j++
+		case '"', '\n':
+			return j
+		}
+	}
+	return len(q)
+}
+
+// checkComplexity counts fields and depth of every operation with fragments expanded; it
+// rejects fragment cycles and stops counting as soon as a limit is passed.
+func checkComplexity(doc *ast.Document, lim Limits) error {
+	frags := map[string]*ast.FragmentDefinition{}
+	for _, def := range doc.Definitions {
+		if f, ok := def.(*ast.FragmentDefinition); ok {
+			frags[f.Name.Value] = f
+		}
+	}
+	for _, def := range doc.Definitions {
+		var set *ast.SelectionSet
+		switch d := def.(type) {
+		case *ast.OperationDefinition:
+			set = d.SelectionSet
+		case *ast.FragmentDefinition:
+			set = d.SelectionSet
+		default:
+			continue
+		}
+		c := counter{frags: frags, lim: lim, path: map[string]bool{}}
+		if err := c.walk(set, 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type counter struct {
+	frags  map[string]*ast.FragmentDefinition
+	lim    Limits
+	fields int
+	path   map[string]bool
+}
+
+func (c *counter) walk(set *ast.SelectionSet, depth int) error {
+	if set == nil {
+		return nil
+	}
+	if depth > c.lim.MaxDepth {
+		return fmt.Errorf("query is deeper than the limit of %d", c.lim.MaxDepth)
+	}
+	for _, sel := range set.Selections {
+		var err error
+		switch s := sel.(type) {
+		case *ast.Field:
+			if c.fields++; c.fields > c.lim.MaxFields {
+				return fmt.Errorf("query selects more than the limit of %d fields", c.lim.MaxFields)
+			}
+			err = c.walk(s.SelectionSet, depth+1)
+		case *ast.InlineFragment:
+			err = c.walk(s.SelectionSet, depth)
+		case *ast.FragmentSpread:
+			err = c.spread(s.Name.Value, depth)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *counter) spread(name string, depth int) error {
+	if c.path[name] {
+		return fmt.Errorf("fragment %q spreads itself (a fragment cycle)", name)
+	}
+	f := c.frags[name]
+	if f == nil {
+		return nil // validation reports unknown fragments
+	}
+	c.path[name] = true
+	defer delete(c.path, name)
+	return c.walk(f.SelectionSet, depth)
+}

@@ -1,0 +1,78 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden responses (from SQLite; the other engines must then agree)")
+
+// golden is one recorded request and the response every engine must give, byte for byte.
+type golden struct {
+	Status int             `json:"status"`
+	Body   json.RawMessage `json:"body"`
+}
+
+// TestGolden runs every case under testdata/golden on every engine. A case is a folder with
+// query.graphql, optional vars.json, optional key (acme, globex, public, bad or none; default
+// acme) and the expected response.json.
+func TestGolden(t *testing.T) {
+	dirs, err := filepath.Glob("testdata/golden/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no golden cases: %v", err)
+	}
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			s := newStack(t, engine)
+			for _, dir := range dirs {
+				t.Run(filepath.Base(dir), func(t *testing.T) {
+					runGolden(t, s, dir, *update && engine == "sqlite")
+				})
+			}
+		})
+	}
+}
+
+func runGolden(t *testing.T, s *stack, dir string, write bool) {
+	query, err := os.ReadFile(filepath.Join(dir, "query.graphql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := map[string]any{"query": string(query)}
+	if vars, err := os.ReadFile(filepath.Join(dir, "vars.json")); err == nil {
+		req["variables"] = json.RawMessage(vars)
+	}
+	key := "acme"
+	if k, err := os.ReadFile(filepath.Join(dir, "key")); err == nil {
+		key = strings.TrimSpace(string(k))
+	}
+	body, _ := json.Marshal(req)
+	rec := s.do(t, "POST", "application/json", key, bytes.NewReader(body), "")
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, rec.Body.Bytes(), "  ", "  "); err != nil {
+		t.Fatalf("response is not JSON: %v\n%s", err, rec.Body.String())
+	}
+	got, _ := json.MarshalIndent(golden{Status: rec.Code, Body: pretty.Bytes()}, "", "  ")
+	got = append(got, '\n')
+	path := filepath.Join(dir, "response.json")
+	if write {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./server -run TestGolden/sqlite -update)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", dir, diff)
+	}
+}

@@ -1,0 +1,265 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/graphql-go/graphql"
+	"github.com/graphql-go/graphql/gqlerrors"
+	"github.com/graphql-go/graphql/language/ast"
+	"github.com/viewgate/viewgate/auth"
+	"github.com/viewgate/viewgate/requestid"
+)
+
+// Authenticator turns a request's credentials into a principal.
+type Authenticator interface {
+	Authenticate(r *http.Request) (*auth.Principal, error)
+}
+
+// GraphQLOptions configures the GraphQL endpoint.
+type GraphQLOptions struct {
+	Schema       graphql.Schema
+	Auth         Authenticator
+	Limits       Limits
+	DocCacheSize int
+	Timeout      time.Duration // per request, on top of the statement timeout
+	Log          *slog.Logger
+}
+
+type graphqlHandler struct {
+	o     GraphQLOptions
+	cache *docCache
+}
+
+// GraphQL returns the GraphQL-over-HTTP endpoint: POST with a JSON body, or GET for queries.
+func GraphQL(o GraphQLOptions) http.Handler {
+	return &graphqlHandler{o: o, cache: newDocCache(o.DocCacheSize)}
+}
+
+// params is a GraphQL-over-HTTP request.
+type params struct {
+	Query         string         `json:"query"`
+	OperationName string         `json:"operationName"`
+	Variables     map[string]any `json:"variables"`
+	Extensions    map[string]any `json:"extensions"`
+}
+
+// response is the GraphQL response body.
+type response struct {
+	Data   any          `json:"data,omitempty"`
+	Errors []errorEntry `json:"errors,omitempty"`
+}
+
+type errorEntry struct {
+	Message    string         `json:"message"`
+	Locations  []any          `json:"locations,omitempty"`
+	Path       []any          `json:"path,omitempty"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	who, err := h.o.Auth.Authenticate(r)
+	if err != nil {
+		h.o.Log.InfoContext(ctx, "authentication failed", "reason", err.Error())
+		w.Header().Set("WWW-Authenticate", `Bearer realm="viewgate", error="invalid_token"`)
+		h.fail(w, r, err)
+		return
+	}
+	SetLogAttrs(ctx, slog.String("tenant", who.Tenant), slog.String("credential", who.CredentialID))
+	ctx = auth.NewContext(ctx, who)
+	p, err := readParams(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	doc := h.cache.get(p.Query)
+	if doc == nil {
+		doc = prepare(&h.o.Schema, p.Query, h.o.Limits)
+		h.cache.put(p.Query, doc)
+	}
+	if doc.errs != nil {
+		h.write(w, r, classify(doc.reason).status, response{Errors: h.entries(ctx, doc.errs, doc.reason)})
+		return
+	}
+	if err := checkOperation(doc.ast, p.OperationName, r.Method); err != nil {
+		if errors.Is(err, errWrite) && r.Method == http.MethodGet {
+			w.Header().Set("Allow", "POST")
+			h.write(w, r, http.StatusMethodNotAllowed, response{Errors: []errorEntry{h.entry(ctx, err, classify(err))}})
+			return
+		}
+		h.fail(w, r, err)
+		return
+	}
+	if h.o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.o.Timeout)
+		defer cancel()
+	}
+	res := graphql.Execute(graphql.ExecuteParams{Schema: h.o.Schema, AST: doc.ast, OperationName: p.OperationName, Args: p.Variables, Context: ctx})
+	status, out := http.StatusOK, response{Data: res.Data}
+	for _, fe := range res.Errors {
+		cause, c := cause(fe, res.Data == nil)
+		if c.code == internal.code {
+			h.o.Log.ErrorContext(ctx, "graphql execution failed", "error", cause.Error())
+		}
+		e := h.entry(ctx, cause, c)
+		e.Locations, e.Path = locations(fe), fe.Path
+		out.Errors = append(out.Errors, e)
+		if rank(c.status) > rank(status) || status == http.StatusOK {
+			status = c.status
+		}
+	}
+	h.write(w, r, status, out)
+}
+
+// cause digs the resolver's own error out of graphql-go's wrapping. An error with no path and
+// no data is a request error (unknown operation, bad variables): graphql-go raises those before
+// running anything.
+func cause(fe gqlerrors.FormattedError, noData bool) (error, class) {
+	err := fe.OriginalError()
+	if ge, ok := err.(*gqlerrors.Error); ok && ge.OriginalError != nil {
+		err = ge.OriginalError
+	}
+	if err == nil {
+		err = errors.New(fe.Message)
+	}
+	c := classify(err)
+	if c.code == internal.code && len(fe.Path) == 0 && noData {
+		return fmt.Errorf("%w: %s", errBadRequest, fe.Message), classify(errBadRequest)
+	}
+	return err, c
+}
+
+func locations(fe gqlerrors.FormattedError) []any {
+	out := make([]any, len(fe.Locations))
+	for i, l := range fe.Locations {
+		out[i] = map[string]int{"line": l.Line, "column": l.Column}
+	}
+	return out
+}
+
+// checkOperation refuses mutations and subscriptions, and GET for anything but a query.
+func checkOperation(doc *ast.Document, name, method string) error {
+	var ops []*ast.OperationDefinition
+	for _, def := range doc.Definitions {
+		if op, ok := def.(*ast.OperationDefinition); ok && (name == "" || (op.Name != nil && op.Name.Value == name)) {
+			ops = append(ops, op)
+		}
+	}
+	if len(ops) == 0 {
+		return fmt.Errorf("%w: no operation named %q", errBadRequest, name)
+	}
+	if len(ops) > 1 {
+		return fmt.Errorf("%w: the document has several operations; send operationName", errBadRequest)
+	}
+	switch ops[0].Operation {
+	case ast.OperationTypeMutation:
+		return errWrite
+	case ast.OperationTypeSubscription:
+		return fmt.Errorf("%w: subscriptions are not supported", errBadRequest)
+	}
+	return nil
+}
+
+// readParams reads a GET query string or a POST JSON body.
+func readParams(r *http.Request) (*params, error) {
+	var p params
+	switch r.Method {
+	case http.MethodGet:
+		q := r.URL.Query()
+		p.Query, p.OperationName = q.Get("query"), q.Get("operationName")
+		if v := q.Get("variables"); v != "" {
+			if err := json.Unmarshal([]byte(v), &p.Variables); err != nil {
+				return nil, fmt.Errorf("%w: variables is not a JSON object", errBadRequest)
+			}
+		}
+	case http.MethodPost:
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || (mt != "application/json" && mt != "application/graphql-response+json") {
+			return nil, fmt.Errorf("%w: Content-Type must be application/json", errBadRequest)
+		}
+		dec := json.NewDecoder(r.Body)
+		if err := dec.Decode(&p); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return nil, fmt.Errorf("%w: the limit is %d bytes", errBodyTooLarge, tooBig.Limit)
+			}
+			return nil, fmt.Errorf("%w: body is not a GraphQL JSON request: %s", errBadRequest, jsonProblem(err))
+		}
+		if dec.More() {
+			return nil, fmt.Errorf("%w: body holds more than one JSON value", errBadRequest)
+		}
+	default:
+		return nil, fmt.Errorf("%w: use POST, or GET for queries", errMethod)
+	}
+	if strings.TrimSpace(p.Query) == "" {
+		return nil, fmt.Errorf("%w: query is required", errBadRequest)
+	}
+	return &p, nil
+}
+
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("%s must be %s", typ.Field, typ.Type)
+	}
+	return "invalid JSON"
+}
+
+func (h *graphqlHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	c := classify(err)
+	if c.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", "GET, POST")
+	}
+	h.write(w, r, c.status, response{Errors: []errorEntry{h.entry(r.Context(), err, c)}})
+}
+
+func (h *graphqlHandler) entries(ctx context.Context, errs []gqlerrors.FormattedError, reason error) []errorEntry {
+	c := classify(reason)
+	out := make([]errorEntry, len(errs))
+	for i, fe := range errs {
+		out[i] = h.entry(ctx, errors.New(fe.Message), c)
+		out[i].Locations = locations(fe)
+	}
+	return out
+}
+
+func (h *graphqlHandler) entry(ctx context.Context, err error, c class) errorEntry {
+	ext := map[string]any{"code": c.code}
+	if c.code == internal.code {
+		ext["requestId"] = requestid.From(ctx)
+	}
+	return errorEntry{Message: c.message(err), Extensions: ext}
+}
+
+// write sends the response as application/graphql-response+json when the client accepts it.
+func (h *graphqlHandler) write(w http.ResponseWriter, r *http.Request, status int, body response) {
+	ct := "application/json; charset=utf-8"
+	if strings.Contains(r.Header.Get("Accept"), "application/graphql-response+json") {
+		ct = "application/graphql-response+json; charset=utf-8"
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		h.o.Log.ErrorContext(r.Context(), "encode response", "error", err.Error())
+		status, b = http.StatusInternalServerError, []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "no-store")
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

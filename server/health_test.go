@@ -1,0 +1,51 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/viewgate/viewgate/server"
+)
+
+// checker is a server.Checker that returns err.
+type checker struct{ err error }
+
+func (c checker) Ready(context.Context) error { return c.err }
+
+var _ server.Checker = checker{}
+
+func TestProbes(t *testing.T) {
+	type result struct {
+		Status      int
+		Body        string
+		ContentType string
+		RetryAfter  string
+	}
+	tests := []struct {
+		name    string
+		handler http.Handler
+		want    result
+	}{
+		{"health", server.Health(), result{200, `{"status":"ok"}` + "\n", "application/json; charset=utf-8", ""}},
+		{"ready", server.Ready(checker{}), result{200, `{"status":"ready"}` + "\n", "application/json; charset=utf-8", ""}},
+		{
+			"not ready", server.Ready(checker{errors.New("no healthy replica for source erp")}),
+			result{503, `{"reason":"no healthy replica for source erp","status":"unavailable"}` + "\n", "application/json; charset=utf-8", "5"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			tc.handler.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+			got := result{w.Code, w.Body.String(), w.Header().Get("Content-Type"), w.Header().Get("Retry-After")}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("response (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

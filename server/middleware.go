@@ -1,0 +1,47 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/viewgate/viewgate/requestid"
+)
+
+// RequestIDHeader is the header a caller may set, and the server echoes, to name a request.
+const RequestIDHeader = "X-Request-ID"
+
+// Middleware wraps a handler with behaviour shared by every request.
+type Middleware func(http.Handler) http.Handler
+
+// Chain returns h wrapped by m, the first middleware outermost: Chain(h, a, b) is a(b(h)).
+// A sound order is RequestID, AccessLog, Recover, BodyLimit, so the access log sees the 500
+// that Recover writes and both carry the request id.
+func Chain(h http.Handler, m ...Middleware) http.Handler {
+	for i := len(m) - 1; i >= 0; i-- {
+		h = m[i](h)
+	}
+	return h
+}
+
+// RequestID puts the caller's X-Request-ID in the request context if requestid.Valid accepts
+// it, and a new id otherwise, and echoes the id in the response header.
+func RequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(RequestIDHeader)
+		if !requestid.Valid(id) {
+			id = requestid.New()
+		}
+		w.Header().Set(RequestIDHeader, id)
+		next.ServeHTTP(w, r.WithContext(requestid.With(r.Context(), id)))
+	})
+}
+
+// BodyLimit caps each request body at max bytes with http.MaxBytesReader: a read past the cap
+// fails with *http.MaxBytesError, which the GraphQL handler answers with 413.
+func BodyLimit(max int64) Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.Body = http.MaxBytesReader(w, r.Body, max)
+			next.ServeHTTP(w, r)
+		})
+	}
+}

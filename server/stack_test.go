@@ -1,0 +1,134 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/viewgate/viewgate/auth"
+	"github.com/viewgate/viewgate/dbtest"
+	"github.com/viewgate/viewgate/demo"
+	"github.com/viewgate/viewgate/querylog"
+	"github.com/viewgate/viewgate/replica"
+	"github.com/viewgate/viewgate/resolvers"
+	"github.com/viewgate/viewgate/schema"
+	"github.com/viewgate/viewgate/server"
+	"github.com/viewgate/viewgate/views"
+)
+
+// testSecret makes cursors identical across runs and engines.
+const testSecret = "golden-cursor-secret-0123456789abcdef"
+
+// Test keys: the demo keys plus a key whose roles reach only the products view.
+var testKeys = map[string]string{
+	"acme":   demo.KeyAcme,
+	"globex": demo.KeyGlobex,
+	"public": "vgk_test_public_0000000000000000000000",
+	"bad":    "vgk_test_unknown_000000000000000000000",
+}
+
+// engines lists the engines every end-to-end case runs on.
+var engines = []string{"sqlite", "postgres", "mariadb"}
+
+// stack is the whole request path on one engine's demo database, plus what it logged.
+type stack struct {
+	h    http.Handler
+	qlog *bytes.Buffer
+	log  *bytes.Buffer
+}
+
+func newStack(t *testing.T, engine string) *stack {
+	t.Helper()
+	var o replica.Options
+	switch engine {
+	case "sqlite":
+		o = replica.Options{Driver: "sqlite", DSN: dbtest.SQLite(t)}
+	case "postgres":
+		o = replica.Options{Driver: "postgres", DSN: dbtest.Postgres(t)}
+	case "mariadb":
+		o = replica.Options{Driver: "mysql", DSN: dbtest.MariaDB(t)}
+	}
+	o.Name, o.MaxConns, o.StatementTimeout = demo.SourceName, 4, 10*time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	src, err := replica.Open(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(src.Close)
+	return newStackOn(t, src)
+}
+
+func newStackOn(t *testing.T, src *replica.Source) *stack {
+	t.Helper()
+	cat, err := views.ParseCatalog(demo.Catalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := views.DialectFor(src.Dialect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := views.NewCursors([]byte(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{qlog: &bytes.Buffer{}, log: &bytes.Buffer{}}
+	res := resolvers.New(resolvers.Options{
+		Sources:         map[string]resolvers.Source{demo.SourceName: {Runner: src, Builder: &views.Builder{Dialect: d, Cursors: cur}}},
+		Log:             querylog.New(&lockedWriter{w: s.qlog}, time.Hour, nil),
+		DefaultPageSize: 20, PIIKey: []byte(testSecret), ErrorCode: server.ErrorCode,
+	})
+	sch, err := schema.New(cat, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := auth.NewKeys([]auth.Key{
+		{ID: "acme", Tenant: demo.TenantAcme, Roles: []string{"reporting", "analyst", "pii"}, Secret: testKeys["acme"]},
+		{ID: "globex", Tenant: demo.TenantGlobex, Roles: []string{"reporting"}, Secret: testKeys["globex"]},
+		{ID: "public", Tenant: demo.TenantAcme, Roles: []string{"public"}, Secret: testKeys["public"]},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: s.log}, nil))
+	gql := server.GraphQL(server.GraphQLOptions{Schema: sch, Auth: keys, Log: log,
+		Limits: server.Limits{MaxDepth: 12, MaxFields: 300}, DocCacheSize: 100, Timeout: 30 * time.Second})
+	s.h = server.Chain(gql, server.RequestID, server.AccessLog(log, time.Now), server.Recover(log), server.BodyLimit(1<<20))
+	return s
+}
+
+// do sends one request through the stack.
+func (s *stack) do(t *testing.T, method, contentType, key string, body io.Reader, url string) *httptest.ResponseRecorder {
+	t.Helper()
+	if url == "" {
+		url = "/graphql"
+	}
+	req := httptest.NewRequest(method, url, body)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if k, ok := testKeys[key]; ok {
+		req.Header.Set("X-API-Key", k)
+	}
+	rec := httptest.NewRecorder()
+	s.h.ServeHTTP(rec, req)
+	return rec
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

@@ -1,0 +1,1 @@
+SELECT `id`, `number`, `status`, `due_date`, `customer_name` FROM `reporting`.`v_invoices` WHERE ((`tenant_id` = ? AND CAST(`tenant_id` AS BINARY) = ?)) ORDER BY `due_date` IS NULL ASC, `due_date` ASC, `customer_name` IS NULL DESC, CAST(`customer_name` AS BINARY) DESC, `id` DESC LIMIT ?

@@ -1,0 +1,1 @@
+SELECT `id`, `number`, `status`, `issued_at` FROM `reporting`.`v_invoices` WHERE ((`tenant_id` = ? AND CAST(`tenant_id` AS BINARY) = ?) AND (CAST(LOWER(`number`) AS BINARY) LIKE CAST(LOWER(?) AS BINARY) ESCAPE '!' OR CAST(LOWER(`customer_name`) AS BINARY) LIKE CAST(LOWER(?) AS BINARY) ESCAPE '!')) ORDER BY `issued_at` DESC, `id` DESC LIMIT ?

@@ -1,0 +1,1 @@
+SELECT "id", "number", "status", "due_date", "customer_name" FROM "reporting"."v_invoices" WHERE ("tenant_id" = $1) ORDER BY "due_date" ASC NULLS LAST, "customer_name" COLLATE "C" DESC NULLS FIRST, "id" DESC LIMIT $2

@@ -1,0 +1,1 @@
+SELECT "id", "number", "status", "issued_at" FROM "reporting"."v_invoices" WHERE ("tenant_id" = $1 AND (lower("number") LIKE lower($2) ESCAPE '!' OR lower("customer_name") LIKE lower($3) ESCAPE '!') AND ("issued_at", "id") < ($4, $5)) ORDER BY "issued_at" DESC, "id" DESC LIMIT $6

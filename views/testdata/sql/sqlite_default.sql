@@ -1,0 +1,1 @@
+SELECT "id", "number", "status", "issued_at" FROM "reporting"."v_invoices" WHERE ("tenant_id" = ?) ORDER BY "issued_at" DESC, "id" DESC LIMIT ?

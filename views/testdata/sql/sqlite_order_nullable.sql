@@ -1,0 +1,1 @@
+SELECT "id", "number", "status", "due_date", "customer_name" FROM "reporting"."v_invoices" WHERE ("tenant_id" = ?) ORDER BY "due_date" ASC NULLS LAST, "customer_name" DESC NULLS FIRST, "id" DESC LIMIT ?

@@ -1,0 +1,1 @@
+SELECT "id", "number", "status", "due_date", "customer_name" FROM "reporting"."v_invoices" WHERE ("tenant_id" = ? AND ((("due_date" > ? OR "due_date" IS NULL)) OR ("due_date" = ? AND "customer_name" < ?) OR ("due_date" = ? AND "customer_name" = ? AND "id" < ?))) ORDER BY "due_date" ASC NULLS LAST, "customer_name" DESC NULLS FIRST, "id" DESC LIMIT ?

@@ -1,0 +1,389 @@
+package views
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// Values travel inside viewgate in one normal form per type, whatever the engine:
+// text, uuid, bigint, decimal → string; int → int64; float → float64; bool → bool;
+// date, timestamp → time.Time in UTC; json → json.RawMessage (compact); NULL → nil.
+
+// ErrBadValue is wrapped by every error about a filter or cursor value of the wrong shape.
+var ErrBadValue = errors.New("bad value")
+
+var (
+	bigintRe  = regexp.MustCompile(`^-?[0-9]{1,19}$`)
+	decimalRe = regexp.MustCompile(`^[+-]?[0-9]{1,40}(\.[0-9]{1,30})?$`)
+	uuidRe    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+)
+
+// maxTextValue bounds a text value in a filter or cursor.
+const maxTextValue = 4096
+
+// parseValue converts a GraphQL or JSON input value to the column's normal form.
+func parseValue(c *Column, v any) (any, error) {
+	if v == nil {
+		return nil, fmt.Errorf("%w: null is not a %s (use isNull to match NULL)", ErrBadValue, c.Type)
+	}
+	switch c.Type {
+	case Text:
+		s, ok := v.(string)
+		if !ok || len(s) > maxTextValue {
+			return nil, fmt.Errorf("%w: want a string of at most %d bytes", ErrBadValue, maxTextValue)
+		}
+		return s, nil
+	case Int, BigInt:
+		return parseInteger(c.Type, v)
+	case Decimal:
+		return parseDecimal(v, *c.Scale)
+	case Float:
+		f, ok := number(v)
+		if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("%w: want a finite number", ErrBadValue)
+		}
+		return f, nil
+	case Bool:
+		b, ok := v.(bool)
+		if !ok {
+			return nil, fmt.Errorf("%w: want true or false", ErrBadValue)
+		}
+		return b, nil
+	case Date:
+		return parseTime(v, "2006-01-02", "a date YYYY-MM-DD")
+	case Timestamp:
+		return parseTime(v, time.RFC3339Nano, "an RFC 3339 timestamp like 2024-05-01T12:00:00Z")
+	case UUID:
+		s, ok := v.(string)
+		if !ok || !uuidRe.MatchString(s) {
+			return nil, fmt.Errorf("%w: want a UUID like 123e4567-e89b-12d3-a456-426614174000", ErrBadValue)
+		}
+		return strings.ToLower(s), nil
+	}
+	return nil, fmt.Errorf("%w: %s columns cannot be compared", ErrBadValue, c.Type)
+}
+
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+func parseInteger(t Type, v any) (any, error) {
+	var n int64
+	switch x := v.(type) {
+	case int:
+		n = int64(x)
+	case int64:
+		n = x
+	case float64:
+		if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
+			return nil, fmt.Errorf("%w: want a whole number", ErrBadValue)
+		}
+		n = int64(x)
+	case string:
+		if !bigintRe.MatchString(x) {
+			return nil, fmt.Errorf("%w: want a whole number", ErrBadValue)
+		}
+		var err error
+		if n, err = strconv.ParseInt(x, 10, 64); err != nil {
+			return nil, fmt.Errorf("%w: %q is out of the 64-bit range", ErrBadValue, x)
+		}
+	default:
+		return nil, fmt.Errorf("%w: want a whole number", ErrBadValue)
+	}
+	if t == BigInt {
+		return strconv.FormatInt(n, 10), nil
+	}
+	return n, nil
+}
+
+func parseDecimal(v any, scale int) (any, error) {
+	switch x := v.(type) {
+	case string:
+		if !decimalRe.MatchString(x) {
+			return nil, fmt.Errorf("%w: want a decimal number as a string, like \"12.50\"", ErrBadValue)
+		}
+		return formatDecimal(x, scale), nil
+	default:
+		f, ok := number(v)
+		if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("%w: want a decimal number as a string, like \"12.50\"", ErrBadValue)
+		}
+		return strconv.FormatFloat(f, 'f', scale, 64), nil
+	}
+}
+
+// formatDecimal rewrites a plain decimal string with exactly scale digits after the point,
+// rounding half away from zero.
+func formatDecimal(s string, scale int) string {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimLeft(s, "+-")
+	intPart, frac, _ := strings.Cut(s, ".")
+	intPart = strings.TrimLeft(intPart, "0")
+	digits := []byte(intPart + frac + strings.Repeat("0", max(0, scale-len(frac))))
+	keep := len(intPart) + scale
+	if len(digits) > keep {
+		roundUp := digits[keep] >= '5'
+		digits = digits[:keep]
+		for i := keep - 1; roundUp && i >= 0; i-- {
+			if digits[i] == '9' {
+				digits[i] = '0'
+				continue
+			}
+			digits[i]++
+			roundUp = false
+		}
+		if roundUp {
+			digits = append([]byte{'1'}, digits...)
+		}
+	}
+	whole, fracDigits := string(digits[:len(digits)-scale]), string(digits[len(digits)-scale:])
+	if whole == "" {
+		whole = "0"
+	}
+	out := whole
+	if scale > 0 {
+		out += "." + fracDigits
+	}
+	if neg && strings.Trim(out, "0.") != "" {
+		out = "-" + out
+	}
+	return out
+}
+
+func parseTime(v any, layout, want string) (any, error) {
+	s, ok := v.(string)
+	if !ok {
+		return nil, fmt.Errorf("%w: want %s", ErrBadValue, want)
+	}
+	t, err := time.Parse(layout, s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: want %s", ErrBadValue, want)
+	}
+	return t.UTC(), nil
+}
+
+// sqliteTime is how the SQLite demo stores timestamps: text that sorts chronologically.
+const sqliteTime = "2006-01-02 15:04:05.999999999"
+
+// arg converts a normal-form value to what the dialect's driver binds.
+func (d *Dialect) arg(c *Column, v any) any {
+	switch c.Type {
+	case Decimal:
+		switch d {
+		case Postgres:
+			var n pgtype.Numeric
+			_ = n.Scan(v.(string)) // the value matched decimalRe
+			return n
+		case SQLite:
+			f, _ := strconv.ParseFloat(v.(string), 64)
+			return f
+		}
+	case BigInt:
+		n, _ := strconv.ParseInt(v.(string), 10, 64)
+		return n
+	case Date:
+		if d == SQLite {
+			return v.(time.Time).Format("2006-01-02")
+		}
+	case Timestamp:
+		if d == SQLite {
+			return v.(time.Time).Format(sqliteTime)
+		}
+	case UUID:
+		if d == Postgres {
+			var u pgtype.UUID
+			_ = u.Scan(v.(string)) // the value matched uuidRe
+			return u
+		}
+	}
+	return v
+}
+
+// placeholder returns the placeholder for one value of the column.
+func (d *Dialect) placeholder(c *Column) string {
+	if d == MySQL && c.Type == Decimal {
+		// A string compared with a DECIMAL would otherwise be compared as a double.
+		return "CAST(? AS DECIMAL(65,30))"
+	}
+	return "?"
+}
+
+// arrayArg builds the typed slice Postgres binds for "= ANY(?)".
+func (d *Dialect) arrayArg(c *Column, vals []any) any {
+	switch c.Type {
+	case Int, BigInt:
+		out := make([]int64, len(vals))
+		for i, v := range vals {
+			out[i] = d.arg(c, v).(int64)
+		}
+		return out
+	case Float:
+		out := make([]float64, len(vals))
+		for i, v := range vals {
+			out[i] = v.(float64)
+		}
+		return out
+	case Date, Timestamp:
+		out := make([]time.Time, len(vals))
+		for i, v := range vals {
+			out[i] = v.(time.Time)
+		}
+		return out
+	case Decimal:
+		out := make([]pgtype.Numeric, len(vals))
+		for i, v := range vals {
+			out[i] = d.arg(c, v).(pgtype.Numeric)
+		}
+		return out
+	case UUID:
+		out := make([]pgtype.UUID, len(vals))
+		for i, v := range vals {
+			out[i] = d.arg(c, v).(pgtype.UUID)
+		}
+		return out
+	}
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = v.(string)
+	}
+	return out
+}
+
+// dest returns a fresh scan destination for the column.
+func (d *Dialect) dest(c *Column) any {
+	switch c.Type {
+	case Int, BigInt:
+		return new(sql.NullInt64)
+	case Float:
+		return new(sql.NullFloat64)
+	case Bool:
+		return new(sql.NullBool)
+	case Decimal:
+		if d == SQLite {
+			return new(sql.NullFloat64)
+		}
+	case Date, Timestamp:
+		if d != SQLite {
+			return new(sql.NullTime)
+		}
+	}
+	return new(sql.NullString)
+}
+
+// decode turns a scanned destination into the column's normal form.
+func (d *Dialect) decode(c *Column, dest any) (any, error) {
+	switch x := dest.(type) {
+	case *sql.NullInt64:
+		if !x.Valid {
+			return nil, nil
+		}
+		if c.Type == BigInt {
+			return strconv.FormatInt(x.Int64, 10), nil
+		}
+		return x.Int64, nil
+	case *sql.NullFloat64:
+		if !x.Valid {
+			return nil, nil
+		}
+		if c.Type == Decimal {
+			return strconv.FormatFloat(x.Float64, 'f', *c.Scale, 64), nil
+		}
+		return x.Float64, nil
+	case *sql.NullBool:
+		if !x.Valid {
+			return nil, nil
+		}
+		return x.Bool, nil
+	case *sql.NullTime:
+		if !x.Valid {
+			return nil, nil
+		}
+		return x.Time.UTC(), nil
+	case *sql.NullString:
+		if !x.Valid {
+			return nil, nil
+		}
+		return decodeString(c, x.String)
+	}
+	return nil, fmt.Errorf("decode %s: unexpected destination %T", c.Name, dest)
+}
+
+func decodeString(c *Column, s string) (any, error) {
+	switch c.Type {
+	case Decimal:
+		if !decimalRe.MatchString(s) {
+			return nil, fmt.Errorf("decode %s: %q is not a decimal", c.Name, s)
+		}
+		return formatDecimal(s, *c.Scale), nil
+	case UUID:
+		return strings.ToLower(s), nil
+	case JSON:
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, []byte(s)); err != nil {
+			return nil, fmt.Errorf("decode %s: invalid JSON: %w", c.Name, err)
+		}
+		return json.RawMessage(buf.Bytes()), nil
+	case Date, Timestamp:
+		for _, layout := range []string{sqliteTime, "2006-01-02T15:04:05.999999999Z07:00", "2006-01-02"} {
+			if t, err := time.Parse(layout, s); err == nil {
+				return t.UTC(), nil
+			}
+		}
+		return nil, fmt.Errorf("decode %s: %q is not a date or timestamp", c.Name, s)
+	}
+	return s, nil
+}
+
+// Output converts a normal-form value to its GraphQL representation.
+func Output(c *Column, v any) any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case time.Time:
+		if c.Type == Date {
+			return x.Format("2006-01-02")
+		}
+		return x.Format(time.RFC3339Nano)
+	case json.RawMessage:
+		var out any
+		dec := json.NewDecoder(bytes.NewReader(x))
+		dec.UseNumber()
+		if dec.Decode(&out) != nil {
+			return nil
+		}
+		return out
+	}
+	return v
+}
+
+// cursorValue converts a normal-form value to its JSON form inside a cursor.
+func cursorValue(c *Column, v any) any {
+	if t, ok := v.(time.Time); ok {
+		if c.Type == Date {
+			return t.Format("2006-01-02")
+		}
+		return t.Format(time.RFC3339Nano)
+	}
+	return v
+}
