@@ -53,8 +53,8 @@ type params struct {
 
 // response is the GraphQL response body.
 type response struct {
-	Data   any          `json:"data,omitempty"`
-	Errors []errorEntry `json:"errors,omitempty"`
+	Errors []errorEntry    `json:"errors,omitempty"`
+	Data   json.RawMessage `json:"data,omitempty"`
 }
 
 type errorEntry struct {
@@ -104,7 +104,16 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 	}
 	res := graphql.Execute(graphql.ExecuteParams{Schema: h.o.Schema, AST: doc.ast, OperationName: p.OperationName, Args: p.Variables, Context: ctx})
-	status, out := http.StatusOK, response{Data: res.Data}
+	status, out := http.StatusOK, response{}
+	if res.Data != nil {
+		data, err := orderedJSON(doc.ast, p.OperationName, res.Data)
+		if err != nil {
+			h.o.Log.ErrorContext(ctx, "encode data", "error", err.Error())
+			h.fail(w, r, err)
+			return
+		}
+		out.Data = data
+	}
 	for _, fe := range res.Errors {
 		cause, c := cause(fe, res.Data == nil)
 		if c.code == internal.code {
