@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/viewgate/viewgate/demo"
+)
+
+// TestServeDemo starts the real server the way a newcomer does (no config: the demo), on
+// 127.0.0.1:0, and talks HTTP to it as a client would.
+func TestServeDemo(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0"}, func(string) string { return "" }, w, io.Discard)
+		w.Close()
+	}()
+	base := waitForURL(t, out)
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+
+	query := func(key, q string) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", base+"graphql", strings.NewReader(`{"query": `+quote(q)+`}`))
+		req.Header.Set("Content-Type", "application/json")
+		if key != "" {
+			req.Header.Set("X-API-Key", key)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		return res.StatusCode, body
+	}
+	code, body := query(demo.KeyAcme, `{ invoices(first: 3) { totalCount nodes { number } } }`)
+	conn, _ := body["data"].(map[string]any)["invoices"].(map[string]any)
+	if code != 200 || conn["totalCount"].(float64) < 1000 || len(conn["nodes"].([]any)) != 3 {
+		t.Fatalf("acme query: %d %v", code, body)
+	}
+	if n := conn["nodes"].([]any)[0].(map[string]any)["number"].(string); !strings.HasPrefix(n, "ACM-") {
+		t.Errorf("acme sees invoice %s", n)
+	}
+	code, body = query(demo.KeyGlobex, `{ customers(first: 1) { nodes { email } } }`)
+	if code != 200 || !strings.Contains(toJSON(body), `"email":"****"`) {
+		t.Errorf("globex (no pii role) should see masked e-mails: %d %v", code, body)
+	}
+	if code, _ = query("", `{ invoices { nodes { id } } }`); code != 401 {
+		t.Errorf("no key: %d, want 401", code)
+	}
+	for path, want := range map[string]string{"": "GraphiQL", "healthz": "ok", "readyz": "ready"} {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("GET /%s: %d %.200s", path, res.StatusCode, b)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v after shutdown", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("server did not shut down")
+	}
+}
+
+func waitForURL(t *testing.T, r io.Reader) string {
+	t.Helper()
+	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+/)`)
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				lines <- m[1]
+				return
+			}
+		}
+		close(lines)
+	}()
+	select {
+	case u, ok := <-lines:
+		if !ok {
+			t.Fatal("server exited before listening")
+		}
+		return u
+	case <-time.After(60 * time.Second):
+		t.Fatal("server did not start")
+	}
+	return ""
+}
+
+func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestRunUnknownCommand(t *testing.T) {
+	err := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestRunBadConfig(t *testing.T) {
+	err := run(context.Background(), []string{"-config", "testdata/does-not-exist.yaml"}, func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "does-not-exist.yaml") {
+		t.Fatalf("got %v", err)
+	}
+}
