@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -18,7 +20,7 @@ type Config struct {
 	Production     bool              // the selected environment is named prod or sets production: true
 	Listen         string            // default "127.0.0.1:8080"
 	Catalog        string            // catalog path; relative paths are resolved against the config file's directory
-	CursorSecret   string            // resolved secret, >= 32 bytes required
+	CursorSecret   string            // resolved secret, >= 32 bytes required (top-level, or per environment: the environment's wins)
 	Sources        map[string]Source // the selected environment's sources, keyed by name
 	APIKeys        []APIKey          // static API keys (top-level, or per environment: a per-environment list replaces the top-level one)
 	AllowAnonymous *Principal        // optional: requests without a key act as this principal (for demos); nil = 401
@@ -136,4 +138,30 @@ func dirOf(file string) string {
 		return ""
 	}
 	return filepath.Dir(file)
+}
+
+// String describes the configuration for logs with every secret hidden.
+func (c *Config) String() string {
+	names := make([]string, 0, len(c.Sources))
+	for name := range c.Sources {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	fmt.Fprintf(&b, "env=%s listen=%s catalog=%s", c.Env, c.Listen, c.Catalog)
+	for _, name := range names {
+		fmt.Fprintf(&b, " source=%s", c.Sources[name])
+	}
+	fmt.Fprintf(&b, " api_keys=%d", len(c.APIKeys))
+	return b.String()
+}
+
+// String describes the source for logs with its password hidden.
+func (s Source) String() string {
+	return fmt.Sprintf("%s(%s %s)", s.Name, s.Driver, RedactDSN(s.DSN))
+}
+
+// String describes the key for logs without the key itself.
+func (k APIKey) String() string {
+	return fmt.Sprintf("%s(tenant %s, roles %s)", k.ID, k.Tenant, strings.Join(k.Roles, ","))
 }

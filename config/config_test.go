@@ -177,6 +177,8 @@ func TestParseInvalid(t *testing.T) {
 		{file: "invalid_syntax.yaml", problems: 1, want: []string{"testdata/invalid_syntax.yaml: invalid YAML: line 4:"}},
 		{file: "invalid_empty.yaml", problems: 1, want: []string{"the file is empty"}},
 		{file: "invalid_not_a_mapping.yaml", problems: 1, want: []string{"line 1: must be a mapping"}},
+		{file: "invalid_alias_bomb.yaml", problems: 1, want: []string{"anchors and aliases expand to more than 100000 nodes"}},
+		{file: "invalid_alias_cycle.yaml", problems: 1, want: []string{"or an anchor contains itself"}},
 		{file: "invalid_two_documents.yaml", problems: 2, want: []string{"line 2: the file holds more than one YAML document"}},
 		{file: "invalid_unknown_keys.yaml", problems: 4, secrets: []string{"hunter2"}, want: []string{
 			"line 1: lisen: unknown key (allowed: listen, catalog,",

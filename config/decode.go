@@ -405,11 +405,11 @@ func byteUnit(suffix string) (int64, bool) {
 	switch strings.ToLower(suffix) {
 	case "", "b":
 		return 1, true
-	case "kib", "k":
+	case "kib":
 		return 1 << 10, true
-	case "mib", "m":
+	case "mib":
 		return 1 << 20, true
-	case "gib", "g":
+	case "gib":
 		return 1 << 30, true
 	case "kb":
 		return 1000, true

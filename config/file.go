@@ -28,7 +28,6 @@ func hasRefs(driver, raw string) bool {
 
 // rawConfig is the file's content after structural checks and before the environment is chosen.
 type rawConfig struct {
-	node         *yaml.Node
 	listen       field
 	catalog      field
 	cursorSecret field
@@ -40,7 +39,6 @@ type rawConfig struct {
 	logPath      field
 	slowLogPath  field
 	envs         []*rawEnv
-	envsNode     *yaml.Node
 }
 
 // rawKeys is an api_keys list.
@@ -50,7 +48,6 @@ type rawKeys struct {
 }
 
 type rawKey struct {
-	node   *yaml.Node
 	path   string
 	id     string
 	tenant string
@@ -59,8 +56,6 @@ type rawKey struct {
 }
 
 type rawEnv struct {
-	node         *yaml.Node
-	path         string
 	name         string
 	production   bool
 	sources      []rawSource
@@ -69,15 +64,13 @@ type rawEnv struct {
 }
 
 type rawSource struct {
-	node *yaml.Node
-	path string
-	src  Source // everything but the DSN
-	dsn  field
+	src Source // everything but the DSN
+	dsn field
 }
 
 // root decodes the top-level mapping, reporting every structural problem.
 func (d *decoder) root(n *yaml.Node) *rawConfig {
-	raw := &rawConfig{node: n, limits: DefaultLimits(), queryLog: DefaultQueryLog()}
+	raw := &rawConfig{limits: DefaultLimits(), queryLog: DefaultQueryLog()}
 	m := d.fields(n, "", "listen", "catalog", "cursor_secret", "default_env", "api_keys",
 		"allow_anonymous", "limits", "query_log", "environments")
 	if m == nil {
@@ -102,11 +95,10 @@ func (d *decoder) root(n *yaml.Node) *rawConfig {
 		raw.slowLogPath = d.field(lm, v, "query_log", "slow_log_path")
 		d.setDuration(lm, "query_log", "slow_threshold", 0, time.Hour, &raw.queryLog.SlowThreshold)
 	}
-	raw.envsNode = m["environments"]
-	if isNull(raw.envsNode) {
+	if envs := m["environments"]; isNull(envs) {
 		d.addf(n, "environments", "is required: name at least one environment with its sources")
 	} else {
-		raw.envs = d.environments(raw.envsNode, "environments")
+		raw.envs = d.environments(envs, "environments")
 	}
 	return raw
 }
@@ -149,7 +141,7 @@ func (d *decoder) apiKeys(n *yaml.Node, path string) *rawKeys {
 		if m == nil {
 			continue
 		}
-		k := rawKey{node: deref(item), path: p, key: d.field(m, item, p, "key")}
+		k := rawKey{path: p, key: d.field(m, item, p, "key")}
 		id := d.field(m, item, p, "id")
 		switch k.id = id.raw; {
 		case id.bad:
@@ -196,7 +188,7 @@ func (d *decoder) environments(n *yaml.Node, path string) []*rawEnv {
 }
 
 func (d *decoder) environment(e entry, path string) *rawEnv {
-	env := &rawEnv{node: e.keyNode, path: path, name: e.key, production: e.key == "prod"}
+	env := &rawEnv{name: e.key, production: e.key == "prod"}
 	m := d.fields(e.val, path, "production", "sources", "api_keys", "cursor_secret")
 	if m == nil {
 		return env
@@ -240,7 +232,7 @@ func (d *decoder) sources(n *yaml.Node, path string) []rawSource {
 		if m == nil {
 			continue
 		}
-		s := rawSource{node: e.keyNode, path: p, dsn: d.field(m, e.val, p, "dsn")}
+		s := rawSource{dsn: d.field(m, e.val, p, "dsn")}
 		s.src = Source{Name: e.key, MaxConns: defaultMaxConns, StatementTimeout: defaultStatementTimeout}
 		driver := d.field(m, e.val, p, "driver")
 		switch s.src.Driver = driver.raw; driver.raw {

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"net"
 	"path/filepath"
 	"slices"
@@ -272,30 +271,4 @@ func (r *resolver) apiKeys(ks *rawKeys) []APIKey {
 		out = append(out, APIKey{ID: k.id, Tenant: k.tenant, Roles: k.roles, Key: v})
 	}
 	return out
-}
-
-// String describes the configuration for logs with every secret hidden.
-func (c *Config) String() string {
-	names := make([]string, 0, len(c.Sources))
-	for name := range c.Sources {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	var b strings.Builder
-	fmt.Fprintf(&b, "env=%s listen=%s catalog=%s", c.Env, c.Listen, c.Catalog)
-	for _, name := range names {
-		fmt.Fprintf(&b, " source=%s", c.Sources[name])
-	}
-	fmt.Fprintf(&b, " api_keys=%d", len(c.APIKeys))
-	return b.String()
-}
-
-// String describes the source for logs with its password hidden.
-func (s Source) String() string {
-	return fmt.Sprintf("%s(%s %s)", s.Name, s.Driver, RedactDSN(s.DSN))
-}
-
-// String describes the key for logs without the key itself.
-func (k APIKey) String() string {
-	return fmt.Sprintf("%s(tenant %s, roles %s)", k.ID, k.Tenant, strings.Join(k.Roles, ","))
 }
