@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -123,5 +125,62 @@ func TestRunBadConfig(t *testing.T) {
 	err := run(context.Background(), []string{"-config", "testdata/does-not-exist.yaml"}, func(string) string { return "" }, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "does-not-exist.yaml") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestServeConfig runs from a config file: a SQLite source, the demo catalog, a static key, an
+// environment chosen by VIEWGATE_ENV and a secret from the environment.
+func TestServeConfig(t *testing.T) {
+	dir := t.TempDir()
+	if err := demo.CreateSQLite(context.Background(), filepath.Join(dir, "erp.db")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "catalog.yaml"), demo.Catalog(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := `catalog: catalog.yaml
+cursor_secret: ${SECRET}
+api_keys: [{id: ops, tenant: globex, roles: [reporting], key: "${OPS_KEY}"}]
+query_log: {path: queries.log}
+environments:
+  staging:
+    sources: {demo: {driver: sqlite, dsn: erp.db}}
+  prod:
+    sources: {demo: {driver: postgres, dsn: "${PROD_DSN}"}}
+`
+	if err := os.WriteFile(filepath.Join(dir, "viewgate.yaml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"VIEWGATE_CONFIG": filepath.Join(dir, "viewgate.yaml"), "VIEWGATE_ENV": "staging",
+		"SECRET": strings.Repeat("s", 40), "OPS_KEY": "ops-key-0123456789abcdef"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-listen", "127.0.0.1:0"}, func(k string) string { return env[k] }, w, io.Discard)
+		w.Close()
+	}()
+	base := waitForURL(t, out)
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	req, _ := http.NewRequest("POST", base+"graphql", strings.NewReader(`{"query":"{ invoices(first: 1) { nodes { number } } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer ops-key-0123456789abcdef")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"number":"GLX-`) {
+		t.Fatalf("%d %s", res.StatusCode, b)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	logged, err := os.ReadFile(filepath.Join(dir, "queries.log"))
+	if err != nil || !strings.Contains(string(logged), `"view":"invoices"`) || !strings.Contains(string(logged), `"tenant":"globex"`) {
+		t.Fatalf("query log: %v %s", err, logged)
 	}
 }
