@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Statements of the pipeline that wraps every Postgres query. They are constants so
@@ -16,25 +18,43 @@ const (
 	pgBegin      = "BEGIN TRANSACTION READ ONLY"
 	pgSetTimeout = "SELECT set_config('statement_timeout', $1, true)"
 	pgCommit     = "COMMIT"
+	pgRollback   = "ROLLBACK"
 )
 
-// postgres runs statements through pgx, one pipelined batch per query.
+// Pool settings; Options.MaxConns and these constants win over any pool_* parameter in
+// the DSN. Connections are recycled after about half an hour so a replica moved behind
+// the same host name is picked up and backend caches do not grow without bound; the
+// jitter spreads those reconnects so the pool never drops every connection at once.
+// Connections idle for a few minutes after a burst are closed to hand backend slots
+// back to the replica, and the health check that closes them runs often enough for
+// that limit to hold within half a minute. pgxpool's default ShouldPing is kept: a
+// connection idle for over a second is pinged on acquire, one extra round trip that
+// spares a quiet source from failing its first statement on a dead connection.
+const (
+	pgMaxConnLifetime       = 30 * time.Minute
+	pgMaxConnLifetimeJitter = 5 * time.Minute
+	pgMaxConnIdleTime       = 5 * time.Minute
+	pgHealthCheckPeriod     = 30 * time.Second
+)
+
+// cleanupTimeout bounds the ROLLBACK of a connection coming back dirty.
+const cleanupTimeout = 5 * time.Second
+
+// postgres runs statements through pgxpool, one pipelined batch per query.
 type postgres struct {
-	pool *pgPool
+	pool *pgxpool.Pool
 }
 
 func openPostgres(ctx context.Context, o Options) (*postgres, error) {
-	cfg, err := pgx.ParseConfig(o.DSN)
+	cfg, err := pgPoolConfig(o)
 	if err != nil {
-		return nil, fmt.Errorf("parse postgres dsn: %w", err)
+		return nil, err
 	}
-	// Defence in depth: even a statement that escaped the explicit READ ONLY
-	// transaction would run read-only.
-	cfg.RuntimeParams["default_transaction_read_only"] = "on"
-	if cfg.RuntimeParams["application_name"] == "" {
-		cfg.RuntimeParams["application_name"] = "viewgate"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create postgres pool: %w", err)
 	}
-	pg := &postgres{pool: newPGPool(cfg, o.MaxConns)}
+	pg := &postgres{pool: pool}
 	if err := pg.ping(ctx); err != nil {
 		pg.close()
 		return nil, err
@@ -42,34 +62,64 @@ func openPostgres(ctx context.Context, o Options) (*postgres, error) {
 	return pg, nil
 }
 
-func (pg *postgres) dialect() string { return "postgres" }
-
-func (pg *postgres) ping(ctx context.Context) error {
-	conn, err := pg.pool.acquire(ctx)
+func pgPoolConfig(o Options) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(o.DSN)
 	if err != nil {
-		return err
+		// %v, not %w: *pgconn.ParseConfigError keeps the unredacted DSN in its
+		// exported ConnString, which errors.As would reach through the chain.
+		return nil, fmt.Errorf("parse postgres dsn: %v", err)
 	}
-	err = conn.Ping(ctx)
-	pg.pool.release(conn)
-	return err
+	// Defence in depth: even a statement that escaped the explicit READ ONLY
+	// transaction would run read-only.
+	params := cfg.ConnConfig.RuntimeParams
+	params["default_transaction_read_only"] = "on"
+	if params["application_name"] == "" {
+		params["application_name"] = "viewgate"
+	}
+	cfg.MaxConns = int32(min(o.MaxConns, math.MaxInt32))
+	cfg.MinConns, cfg.MinIdleConns = 0, 0
+	cfg.MaxConnLifetime = pgMaxConnLifetime
+	cfg.MaxConnLifetimeJitter = pgMaxConnLifetimeJitter
+	cfg.MaxConnIdleTime = pgMaxConnIdleTime
+	cfg.HealthCheckPeriod = pgHealthCheckPeriod
+	return cfg, nil
 }
 
-func (pg *postgres) close() { pg.pool.close() }
+func (pg *postgres) dialect() string { return "postgres" }
+
+func (pg *postgres) ping(ctx context.Context) error { return pg.pool.Ping(ctx) }
+
+// close waits for busy connections to come back, then closes them all.
+func (pg *postgres) close() { pg.pool.Close() }
 
 func (pg *postgres) query(ctx context.Context, sql string, args []any, timeout time.Duration, fn func(Rows) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout+backstop)
 	defer cancel()
-	conn, err := pg.pool.acquire(ctx)
+	conn, err := pg.pool.Acquire(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("acquire connection: %w", err)
 	}
-	defer pg.pool.release(conn)
-	return pipelineQuery(ctx, conn, sql, args, timeout, fn)
+	defer release(conn)
+	return pipelineQuery(ctx, conn.Conn(), sql, args, timeout, fn)
+}
+
+// release rolls back a connection left in an open or failed transaction, so a failed
+// statement costs one round trip rather than a reconnect, and returns it to the pool.
+// pgxpool's Release destroys any connection that is then still closed, busy or not
+// idle ('I'), so a failed ROLLBACK never hands a dirty connection to the next query.
+func release(conn *pgxpool.Conn) {
+	c := conn.Conn()
+	if !c.IsClosed() && c.PgConn().TxStatus() != 'I' {
+		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+		_, _ = c.Exec(ctx, pgRollback) // on failure Release destroys the connection
+		cancel()
+	}
+	conn.Release()
 }
 
 // pipelineQuery sends BEGIN READ ONLY, the timeout, the statement and COMMIT in one
 // round trip; after an error the connection is left in a failed transaction, which
-// pgPool.release rolls back or discards.
+// release rolls back or discards.
 func pipelineQuery(ctx context.Context, conn *pgx.Conn, sql string, args []any, timeout time.Duration, fn func(Rows) error) error {
 	b := &pgx.Batch{}
 	b.Queue(pgBegin)

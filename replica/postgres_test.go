@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // scanCase scans one column of the row with id 1 (values) and id 2 (all NULL).
@@ -232,7 +233,8 @@ func TestRedact(t *testing.T) {
 	}
 }
 
-// TestPostgresPoolKeepsOnlyIdleConnections looks inside the pool after failures.
+// TestPostgresPoolKeepsOnlyIdleConnections looks inside the pool after failures: the
+// failed transactions were rolled back, so one connection served every statement.
 func TestPostgresPoolKeepsOnlyIdleConnections(t *testing.T) {
 	dsn := newPGDatabase(t, `CREATE TABLE t (i int)`)
 	src := openSource(t, Options{Driver: "postgres", DSN: dsn, MaxConns: 3, StatementTimeout: 100 * time.Millisecond})
@@ -240,14 +242,53 @@ func TestPostgresPoolKeepsOnlyIdleConnections(t *testing.T) {
 		_ = src.Query(testContext(t), q, nil, func(Rows) error { return nil })
 	}
 	pool := src.eng.(*postgres).pool
-	pool.mu.Lock()
-	defer pool.mu.Unlock()
-	if len(pool.idle) == 0 {
+	if got := pool.Stat().NewConnsCount(); got != 1 {
+		t.Errorf("opened %d connections, want 1 reused after each rollback", got)
+	}
+	idle := pool.AcquireAllIdle(testContext(t))
+	if len(idle) == 0 {
 		t.Fatal("no idle connection kept")
 	}
-	for _, conn := range pool.idle {
-		if st := conn.PgConn().TxStatus(); st != 'I' {
+	for _, conn := range idle {
+		if st := conn.Conn().PgConn().TxStatus(); st != 'I' {
 			t.Errorf("idle connection in transaction status %q", st)
+		}
+		conn.Release()
+	}
+}
+
+func TestPostgresSessionSettings(t *testing.T) {
+	dsn := newPGDatabase(t)
+	src := openSource(t, Options{Driver: "postgres", DSN: dsn + "&pool_max_conns=9"})
+	for _, tc := range []struct{ setting, want string }{
+		{"default_transaction_read_only", "on"},
+		{"application_name", "viewgate"},
+	} {
+		var got sql.NullString
+		if err := scanOne(testContext(t), src, "SELECT current_setting($1)", []any{tc.setting}, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.String != tc.want {
+			t.Errorf("%s = %q, want %q", tc.setting, got.String, tc.want)
+		}
+	}
+	if got := src.eng.(*postgres).pool.Config().MaxConns; got != DefaultMaxConns {
+		t.Errorf("MaxConns = %d, want Options' %d over the DSN's pool_max_conns", got, DefaultMaxConns)
+	}
+}
+
+func TestOpenParseErrorDropsTheDSN(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://postgres:s3cretpw@127.0.0.1:notaport/nodb",
+		"postgres://postgres:s3cretpw@127.0.0.1/nodb?pool_max_conns=x",
+		"host=127.0.0.1 password=s3cretpw pool_max_conns=x",
+	} {
+		_, err := Open(testContext(t), Options{Name: "erp", Driver: "postgres", DSN: dsn})
+		if err == nil || strings.Contains(err.Error(), "s3cretpw") {
+			t.Fatalf("Open(%q) = %v, want an error without the password", dsn, err)
+		}
+		if pce := (*pgconn.ParseConfigError)(nil); errors.As(err, &pce) {
+			t.Errorf("Open(%q) error chain holds the DSN in %T", dsn, pce)
 		}
 	}
 }

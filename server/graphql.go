@@ -115,7 +115,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out.Data = data
 	}
 	for _, fe := range res.Errors {
-		cause, c := cause(fe, res.Data == nil)
+		c, cause := cause(fe, res.Data == nil)
 		if c.code == internal.code {
 			h.o.Log.ErrorContext(ctx, "graphql execution failed", "error", cause.Error())
 		}
@@ -132,7 +132,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // cause digs the resolver's own error out of graphql-go's wrapping. An error with no path and
 // no data is a request error (unknown operation, bad variables): graphql-go raises those before
 // running anything.
-func cause(fe gqlerrors.FormattedError, noData bool) (error, class) {
+func cause(fe gqlerrors.FormattedError, noData bool) (class, error) {
 	err := fe.OriginalError()
 	if ge, ok := err.(*gqlerrors.Error); ok && ge.OriginalError != nil {
 		err = ge.OriginalError
@@ -142,9 +142,9 @@ func cause(fe gqlerrors.FormattedError, noData bool) (error, class) {
 	}
 	c := classify(err)
 	if c.code == internal.code && len(fe.Path) == 0 && noData {
-		return fmt.Errorf("%w: %s", errBadRequest, fe.Message), classify(errBadRequest)
+		return classify(errBadRequest), fmt.Errorf("%w: %s", errBadRequest, fe.Message)
 	}
-	return err, c
+	return c, err
 }
 
 func locations(fe gqlerrors.FormattedError) []any {
