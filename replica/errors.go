@@ -59,6 +59,14 @@ func classifyServer(err error) error {
 			return ErrTimeout
 		case "25006": // read_only_sql_transaction
 			return ErrWriteRefused
+		case "57P01", "57P02", "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now
+			"40001", // serialization failure: on a hot standby, "conflict with recovery"
+			"55000", // object_not_in_prerequisite_state: the database does not accept connections
+			"3D000": // invalid_catalog_name: the database is gone
+			return ErrUnavailable
+		}
+		if strings.HasPrefix(pgErr.Code, "08") { // connection_exception class
+			return ErrUnavailable
 		}
 		return nil
 	}
@@ -69,7 +77,8 @@ func classifyServer(err error) error {
 			return ErrTimeout
 		case 1792, 1290: // read-only transaction, --read-only server
 			return ErrWriteRefused
-		case 1044, 1045, 1049: // access denied, unknown database: like pgconn.ConnectError
+		case 1044, 1045, 1049, // access denied, unknown database: like pgconn.ConnectError
+			1053, 1077, 1927, 2006, 2013: // server shutdown, connection killed or lost
 			return ErrUnavailable
 		}
 		return nil

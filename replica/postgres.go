@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -87,7 +88,7 @@ func pgPoolConfig(o Options) (*pgxpool.Config, error) {
 
 func (pg *postgres) dialect() string { return "postgres" }
 
-func (pg *postgres) ping(ctx context.Context) error { return pg.pool.Ping(ctx) }
+func (pg *postgres) ping(ctx context.Context) error { return scrubConnect(pg.pool.Ping(ctx)) }
 
 // close waits for busy connections to come back, then closes them all.
 func (pg *postgres) close() { pg.pool.Close() }
@@ -97,7 +98,7 @@ func (pg *postgres) query(ctx context.Context, sql string, args []any, timeout t
 	defer cancel()
 	conn, err := pg.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("acquire connection: %w", err)
+		return scrubConnect(fmt.Errorf("acquire connection: %w", err))
 	}
 	defer release(conn)
 	return pipelineQuery(ctx, conn.Conn(), sql, args, timeout, fn)
@@ -115,6 +116,20 @@ func release(conn *pgxpool.Conn) {
 		cancel()
 	}
 	conn.Release()
+}
+
+// scrubConnect flattens an error holding a *pgconn.ConnectError, whose Config carries
+// the password, into one with the same message and sentinel.
+func scrubConnect(err error) error {
+	var connErr *pgconn.ConnectError
+	if !errors.As(err, &connErr) {
+		return err
+	}
+	kind := classify(err)
+	if kind == nil {
+		return &redactedError{msg: err.Error()}
+	}
+	return &redactedError{msg: kind.Error() + ": " + err.Error(), kinds: []error{kind}}
 }
 
 // pipelineQuery sends BEGIN READ ONLY, the timeout, the statement and COMMIT in one

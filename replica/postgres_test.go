@@ -214,6 +214,9 @@ func TestOpenErrorsHideThePassword(t *testing.T) {
 			if !strings.Contains(err.Error(), "erp") {
 				t.Errorf("error does not name the source: %v", err)
 			}
+			if connErr := (*pgconn.ConnectError)(nil); errors.As(err, &connErr) {
+				t.Errorf("error chain holds the password in %T.Config", connErr)
+			}
 			if tc.wantIs != nil && !errors.Is(err, tc.wantIs) {
 				t.Errorf("got %v, want errors.Is %v", err, tc.wantIs)
 			}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"net/http"
@@ -21,6 +22,10 @@ import (
 	"github.com/viewgate/viewgate/schema"
 	"github.com/viewgate/viewgate/server"
 	"github.com/viewgate/viewgate/views"
+
+	_ "github.com/go-sql-driver/mysql"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
 )
 
 // testSecret makes cursors identical across runs and engines.
@@ -46,6 +51,12 @@ type stack struct {
 
 func newStack(t *testing.T, engine string) *stack {
 	t.Helper()
+	return newStackOn(t, openSource(t, engine, "", 10*time.Second), demo.Catalog())
+}
+
+// openSource opens the demo source on a fresh database of engine, after running setup there.
+func openSource(t *testing.T, engine, setup string, timeout time.Duration) *replica.Source {
+	t.Helper()
 	var o replica.Options
 	switch engine {
 	case "sqlite":
@@ -55,20 +66,31 @@ func newStack(t *testing.T, engine string) *stack {
 	case "mariadb":
 		o = replica.Options{Driver: "mysql", DSN: dbtest.MariaDB(t)}
 	}
-	o.Name, o.MaxConns, o.StatementTimeout = demo.SourceName, 4, 10*time.Second
+	o.Name, o.MaxConns, o.StatementTimeout = demo.SourceName, 4, timeout
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	if setup != "" {
+		admin, err := sql.Open(map[string]string{"sqlite": "sqlite", "postgres": "pgx", "mariadb": "mysql"}[engine], o.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = admin.ExecContext(ctx, setup)
+		admin.Close()
+		if err != nil {
+			t.Fatalf("setup on %s: %v", engine, err)
+		}
+	}
 	src, err := replica.Open(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(src.Close)
-	return newStackOn(t, src)
+	return src
 }
 
-func newStackOn(t *testing.T, src *replica.Source) *stack {
+func newStackOn(t *testing.T, src *replica.Source, catalog []byte) *stack {
 	t.Helper()
-	cat, err := views.ParseCatalog(demo.Catalog())
+	cat, err := views.ParseCatalog(catalog)
 	if err != nil {
 		t.Fatal(err)
 	}
