@@ -1,0 +1,74 @@
+package auth
+
+import (
+	"errors"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestKeysAuthenticate(t *testing.T) {
+	keys, err := NewKeys([]Key{
+		{ID: "a", Tenant: "acme", Roles: []string{"reporting"}, Secret: "secret-a-0123456789"},
+		{ID: "b", Tenant: "globex", Roles: []string{"analyst", "pii"}, Secret: "secret-b-0123456789"},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon, err := NewKeys(nil, &Principal{Tenant: "demo", CredentialID: "anonymous", Roles: []string{"public"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		keys    *Keys
+		headers map[string]string
+		url     string
+		want    *Principal
+		err     error
+	}{
+		{"x-api-key", keys, map[string]string{"X-API-Key": "secret-a-0123456789"}, "/", &Principal{Tenant: "acme", CredentialID: "a", Roles: []string{"reporting"}}, nil},
+		{"bearer", keys, map[string]string{"Authorization": "Bearer secret-b-0123456789"}, "/", &Principal{Tenant: "globex", CredentialID: "b", Roles: []string{"analyst", "pii"}}, nil},
+		{"unknown key", keys, map[string]string{"X-API-Key": "secret-c-0123456789"}, "/", nil, ErrUnknownKey},
+		{"prefix of a key", keys, map[string]string{"X-API-Key": "secret-a-012345678"}, "/", nil, ErrUnknownKey},
+		{"no key", keys, nil, "/", nil, ErrNoCredentials},
+		{"basic auth is not a key", keys, map[string]string{"Authorization": "Basic c2VjcmV0"}, "/", nil, ErrNoCredentials},
+		{"key in the url is ignored", keys, nil, "/?api_key=secret-a-0123456789&key=secret-a-0123456789", nil, ErrNoCredentials},
+		{"anonymous allowed", anon, nil, "/", &Principal{Tenant: "demo", CredentialID: "anonymous", Roles: []string{"public"}}, nil},
+		{"a wrong key is not anonymous", anon, map[string]string{"X-API-Key": "nope-nope-nope-nope"}, "/", nil, ErrUnknownKey},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", tc.url, nil)
+			for k, v := range tc.headers {
+				r.Header.Set(k, v)
+			}
+			got, err := tc.keys.Authenticate(r)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err = %v, want %v", err, tc.err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("principal (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestNewKeysRejectsDuplicates(t *testing.T) {
+	for _, keys := range [][]Key{
+		{{ID: "a", Secret: "one-0123456789abc"}, {ID: "a", Secret: "two-0123456789abc"}},
+		{{ID: "a", Secret: "one-0123456789abc"}, {ID: "b", Secret: "one-0123456789abc"}},
+	} {
+		if _, err := NewKeys(keys, nil); err == nil {
+			t.Errorf("NewKeys(%v) accepted a duplicate", keys)
+		}
+	}
+}
+
+func TestPrincipalRoles(t *testing.T) {
+	p := &Principal{Roles: []string{"reporting", "pii"}}
+	if !p.HasRole("pii") || p.HasRole("admin") || !p.HasAny([]string{"analyst", "reporting"}) || p.HasAny([]string{"analyst"}) || p.HasAny(nil) {
+		t.Error("role checks are wrong")
+	}
+}
