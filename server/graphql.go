@@ -43,6 +43,10 @@ func GraphQL(o GraphQLOptions) http.Handler {
 	return &graphqlHandler{o: o, cache: newDocCache(o.DocCacheSize)}
 }
 
+// maxCachedQuery bounds the text of a cached document, so that the cache's memory stays
+// near DocCacheSize × 16 KiB whatever the body limit.
+const maxCachedQuery = 16 << 10
+
 // params is a GraphQL-over-HTTP request.
 type params struct {
 	Query         string         `json:"query"`
@@ -83,7 +87,9 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	doc := h.cache.get(p.Query)
 	if doc == nil {
 		doc = prepare(&h.o.Schema, p.Query, h.o.Limits)
-		h.cache.put(p.Query, doc)
+		if len(p.Query) <= maxCachedQuery {
+			h.cache.put(p.Query, doc)
+		}
 	}
 	if doc.errs != nil {
 		h.write(w, r, classify(doc.reason).status, response{Errors: h.entries(ctx, doc.errs, doc.reason)})
