@@ -1,0 +1,145 @@
+// Package bench compares viewgate's full request path with a minimal Go handler on the same query.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/viewgate/viewgate/auth"
+	"github.com/viewgate/viewgate/config"
+	"github.com/viewgate/viewgate/demo"
+	"github.com/viewgate/viewgate/querylog"
+	"github.com/viewgate/viewgate/replica"
+	"github.com/viewgate/viewgate/requestid"
+	"github.com/viewgate/viewgate/resolvers"
+	"github.com/viewgate/viewgate/schema"
+	"github.com/viewgate/viewgate/server"
+	"github.com/viewgate/viewgate/views"
+)
+
+// Query is the list query both handlers answer: 50 invoices of tenant acme, 6 columns each.
+const Query = `{ invoices(first: 50) { nodes { id number status amount issuedAt customerName } } }`
+
+// Rows is the page size Query asks for.
+const Rows = 50
+
+// Path is where both handlers serve Query.
+const Path = "/graphql"
+
+// DefaultConns is the connection pool size of both handlers, the demo configuration's.
+const DefaultConns = 4
+
+// cursorSecret keys cursors and PII hashes; Query reads neither, but the wiring needs one.
+const cursorSecret = "vgbench-cursor-secret-0123456789abcdef"
+
+// listView and listColumns are what Query selects, in the catalog's column order.
+const listView = "invoices"
+
+var listColumns = []string{"id", "number", "status", "amount", "issued_at", "customer_name"}
+
+// Body returns the JSON request body both handlers are sent.
+func Body() []byte {
+	b, _ := json.Marshal(map[string]string{"query": Query})
+	return b
+}
+
+// NewRequest returns a POST of Body to url with the acme demo key, as a client sends it.
+func NewRequest(ctx context.Context, url string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(Body()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-API-Key", demo.KeyAcme)
+	return req, nil
+}
+
+// Viewgate returns viewgate's HTTP handler on the demo database at dsn, wired as cmd/viewgate
+// wires it, with the access log and query log formatted and discarded; driver is "postgres",
+// "mysql" or "sqlite". It returns an error if the source cannot be opened; close releases it.
+func Viewgate(ctx context.Context, driver, dsn string, conns int) (h http.Handler, close func(), err error) {
+	src, err := replica.Open(ctx, replica.Options{Name: demo.SourceName, Driver: driver, DSN: dsn, MaxConns: conns, StatementTimeout: 5 * time.Second})
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err = viewgateOn(src)
+	if err != nil {
+		src.Close()
+		return nil, nil, err
+	}
+	return h, src.Close, nil
+}
+
+func viewgateOn(src *replica.Source) (http.Handler, error) {
+	cat, err := views.ParseCatalog(demo.Catalog())
+	if err != nil {
+		return nil, err
+	}
+	d, err := views.DialectFor(src.Dialect())
+	if err != nil {
+		return nil, err
+	}
+	cur, err := views.NewCursors([]byte(cursorSecret))
+	if err != nil {
+		return nil, err
+	}
+	lim, ql := config.DefaultLimits(), config.DefaultQueryLog()
+	res := resolvers.New(resolvers.Options{
+		Sources:         map[string]resolvers.Source{demo.SourceName: {Runner: src, Builder: &views.Builder{Dialect: d, Cursors: cur}}},
+		Log:             querylog.New(io.Discard, ql.SlowThreshold, nil),
+		DefaultPageSize: lim.DefaultPageSize, PIIKey: []byte(cursorSecret), ErrorCode: server.ErrorCode,
+	})
+	sch, err := schema.New(cat, res)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := auth.NewKeys([]auth.Key{
+		{ID: "demo-acme", Tenant: demo.TenantAcme, Roles: []string{"reporting", "analyst", "pii"}, Secret: demo.KeyAcme},
+		{ID: "demo-globex", Tenant: demo.TenantGlobex, Roles: []string{"reporting"}, Secret: demo.KeyGlobex},
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(requestid.Handler{Handler: slog.NewJSONHandler(io.Discard, nil)})
+	mux := http.NewServeMux()
+	mux.Handle(Path, server.GraphQL(server.GraphQLOptions{
+		Schema: sch, Auth: keys, Log: log,
+		Limits:       server.Limits{MaxDepth: lim.MaxDepth, MaxFields: lim.MaxFields},
+		DocCacheSize: lim.DocCacheSize, Timeout: lim.RequestTimeout,
+	}))
+	mux.Handle("/healthz", server.Health())
+	return server.Chain(mux, server.RequestID, server.AccessLog(log, time.Now), server.Recover(log), server.BodyLimit(lim.MaxBodyBytes)), nil
+}
+
+// Statement returns the SQL text and arguments viewgate runs for Query on dialect ("postgres",
+// "mysql" or "sqlite"), built by views.Builder, so the minimal handler runs exactly the same.
+func Statement(dialect string) (sql string, args []any, err error) {
+	cat, err := views.ParseCatalog(demo.Catalog())
+	if err != nil {
+		return "", nil, err
+	}
+	d, err := views.DialectFor(dialect)
+	if err != nil {
+		return "", nil, err
+	}
+	cur, err := views.NewCursors([]byte(cursorSecret))
+	if err != nil {
+		return "", nil, err
+	}
+	v := cat.View(listView)
+	q := &views.Query{View: v, First: Rows, Tenant: demo.TenantAcme}
+	for _, name := range listColumns {
+		q.Fields = append(q.Fields, v.Column(name))
+	}
+	st, err := (&views.Builder{Dialect: d, Cursors: cur}).Select(q)
+	if err != nil {
+		return "", nil, fmt.Errorf("build %s statement: %w", listView, err)
+	}
+	return st.SQL, st.Args, nil
+}
