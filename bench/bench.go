@@ -99,6 +99,10 @@ func viewgateOn(src *replica.Source) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	exec, err := schema.NewExec(cat, res)
+	if err != nil {
+		return nil, err
+	}
 	keys, err := auth.NewKeys([]auth.Key{
 		{ID: "demo-acme", Tenant: demo.TenantAcme, Roles: []string{"reporting", "analyst", "pii"}, Secret: demo.KeyAcme},
 		{ID: "demo-globex", Tenant: demo.TenantGlobex, Roles: []string{"reporting"}, Secret: demo.KeyGlobex},
@@ -109,7 +113,7 @@ func viewgateOn(src *replica.Source) (http.Handler, error) {
 	log := slog.New(requestid.Handler{Handler: slog.NewJSONHandler(io.Discard, nil)})
 	mux := http.NewServeMux()
 	mux.Handle(Path, server.GraphQL(server.GraphQLOptions{
-		Schema: sch, Auth: keys, Log: log,
+		Schema: sch, Exec: &exec, Auth: keys, Log: log,
 		Limits:       server.Limits{MaxDepth: lim.MaxDepth, MaxFields: lim.MaxFields},
 		DocCacheSize: lim.DocCacheSize, Timeout: lim.RequestTimeout,
 	}))

@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -60,30 +61,84 @@ var (
 // PIIMask is what a text PII column shows to callers without the pii role in mask mode.
 const PIIMask = "****"
 
-// Connection returns the resolver of a view's root field.
+// Connection returns the resolver of a view's root field for graphql-go's own execution: it
+// returns the connection as Go maps, which graphql-go completes field by field.
 func (r *Resolvers) Connection(v *views.View) graphql.FieldResolveFn {
 	return func(p graphql.ResolveParams) (any, error) {
-		ctx := p.Context
-		who := auth.FromContext(ctx)
-		if who == nil {
-			return nil, ErrUnauthenticated
-		}
-		if !who.HasAny(v.Roles) {
-			return nil, fmt.Errorf("%w: %s is not granted to your roles", ErrForbidden, v.Field)
-		}
-		src, ok := r.o.Sources[v.Source]
-		if !ok {
-			return nil, fmt.Errorf("view %s: source %q is not configured", v.Field, v.Source)
-		}
-		q, err := r.query(v, who, p)
+		pg, err := r.fetch(v, p)
 		if err != nil {
 			return nil, err
 		}
-		sel := selected(p.Info)
-		fields, show := r.projection(v, who, sel)
-		q.Fields = fields
-		return r.page(ctx, src, who, q, sel, show)
+		return r.maps(pg), nil
 	}
+}
+
+// RawConnection returns the resolver of a view's root field for the execution schema, where the
+// field is a scalar: it returns the whole connection already encoded as JSON in selection order,
+// which spares graphql-go completing every field of every row.
+func (r *Resolvers) RawConnection(v *views.View) graphql.FieldResolveFn {
+	return func(p graphql.ResolveParams) (any, error) {
+		pg, err := r.fetch(v, p)
+		if err != nil {
+			return nil, err
+		}
+		return json.RawMessage(r.encode(nil, pg, p.Info)), nil
+	}
+}
+
+// page is one fetched page of a connection, before it is shaped for GraphQL.
+type page struct {
+	view    *views.View
+	query   *views.Query
+	st      *views.Statement
+	rows    [][]any
+	hasNext bool
+	total   int // -1 when totalCount is not selected
+	sel     *selection
+	show    []shown
+}
+
+// fetch checks the caller's roles, compiles the query and reads the page (and the count, when selected).
+func (r *Resolvers) fetch(v *views.View, p graphql.ResolveParams) (*page, error) {
+	ctx := p.Context
+	who := auth.FromContext(ctx)
+	if who == nil {
+		return nil, ErrUnauthenticated
+	}
+	if !who.HasAny(v.Roles) {
+		return nil, fmt.Errorf("%w: %s is not granted to your roles", ErrForbidden, v.Field)
+	}
+	src, ok := r.o.Sources[v.Source]
+	if !ok {
+		return nil, fmt.Errorf("view %s: source %q is not configured", v.Field, v.Source)
+	}
+	q, err := r.query(v, who, p)
+	if err != nil {
+		return nil, err
+	}
+	pg := &page{view: v, query: q, sel: selected(p.Info), total: -1}
+	q.Fields, pg.show = r.projection(v, who, pg.sel)
+	if pg.st, err = src.Builder.Select(q); err != nil {
+		return nil, err
+	}
+	if pg.rows, err = r.run(ctx, src, who, q, pg.st, q.First+1); err != nil {
+		return nil, err
+	}
+	if pg.hasNext = len(pg.rows) > q.First; pg.hasNext {
+		pg.rows = pg.rows[:q.First]
+	}
+	if pg.sel.totalCount {
+		cst, err := src.Builder.Count(q)
+		if err != nil {
+			return nil, err
+		}
+		counted, err := r.run(ctx, src, who, q, cst, 1)
+		if err != nil {
+			return nil, err
+		}
+		pg.total = views.Count(counted[0])
+	}
+	return pg, nil
 }
 
 // query turns the field's arguments into a views.Query; bad arguments are errors from views.
@@ -141,69 +196,50 @@ func (r *Resolvers) projection(v *views.View, who *auth.Principal, sel *selectio
 	return cols, show
 }
 
-// page runs the page query (and the count when selected) and shapes the connection.
-func (r *Resolvers) page(ctx context.Context, src Source, who *auth.Principal, q *views.Query, sel *selection, show []shown) (any, error) {
-	st, err := src.Builder.Select(q)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := r.run(ctx, src, who, q, st, q.First+1)
-	if err != nil {
-		return nil, err
-	}
-	hasNext := len(rows) > q.First
-	if hasNext {
-		rows = rows[:q.First]
-	}
-	nodes := make([]any, len(rows))
-	var edges []any
-	for i, row := range rows {
-		nodes[i] = r.node(st, row, show)
-		if sel.edges {
-			edges = append(edges, map[string]any{"cursor": st.Cursor(row), "node": nodes[i]})
+// maps shapes a page as the Go maps graphql-go completes.
+func (r *Resolvers) maps(pg *page) map[string]any {
+	nodes := make([]any, len(pg.rows))
+	edges := []any{}
+	for i, row := range pg.rows {
+		n := make(map[string]any, len(pg.show))
+		for _, s := range pg.show {
+			n[s.col.Field] = r.present(pg.st, row, s)
+		}
+		nodes[i] = n
+		if pg.sel.edges {
+			edges = append(edges, map[string]any{"cursor": pg.st.Cursor(row), "node": n})
 		}
 	}
-	info := map[string]any{"hasNextPage": hasNext, "hasPreviousPage": q.After != "", "startCursor": nil, "endCursor": nil}
-	if len(rows) > 0 && sel.pageInfo {
-		info["startCursor"] = st.Cursor(rows[0])
-		info["endCursor"] = st.Cursor(rows[len(rows)-1])
-	}
+	info := map[string]any{"hasNextPage": pg.hasNext, "hasPreviousPage": pg.query.After != ""}
+	info["startCursor"], info["endCursor"] = r.bounds(pg)
 	conn := map[string]any{"nodes": nodes, "edges": edges, "pageInfo": info}
-	if edges == nil {
-		conn["edges"] = []any{}
+	if pg.total >= 0 {
+		conn["totalCount"] = pg.total
 	}
-	if sel.totalCount {
-		cst, err := src.Builder.Count(q)
-		if err != nil {
-			return nil, err
-		}
-		counted, err := r.run(ctx, src, who, q, cst, 1)
-		if err != nil {
-			return nil, err
-		}
-		conn["totalCount"] = views.Count(counted[0])
-	}
-	return conn, nil
+	return conn
 }
 
-func (r *Resolvers) node(st *views.Statement, row []any, show []shown) map[string]any {
-	n := make(map[string]any, len(show))
-	for _, s := range show {
-		switch s.mode {
-		case views.PIINone:
-			n[s.col.Field] = views.Output(s.col, row[index(st, s.col)])
-		case views.PIIHash:
-			n[s.col.Field] = r.hash(views.Output(s.col, row[index(st, s.col)]))
-		case views.PIIMask:
-			n[s.col.Field] = nil
-			if s.col.Type == views.Text {
-				n[s.col.Field] = PIIMask
-			}
-		default:
-			n[s.col.Field] = nil
+// bounds returns the start and end cursors of a page, nil when it is empty.
+func (r *Resolvers) bounds(pg *page) (start, end any) {
+	if len(pg.rows) == 0 || !pg.sel.pageInfo {
+		return nil, nil
+	}
+	return pg.st.Cursor(pg.rows[0]), pg.st.Cursor(pg.rows[len(pg.rows)-1])
+}
+
+// present returns the GraphQL value of one column of a row, masked as the caller's roles require.
+func (r *Resolvers) present(st *views.Statement, row []any, s shown) any {
+	switch s.mode {
+	case views.PIINone:
+		return views.Output(s.col, row[index(st, s.col)])
+	case views.PIIHash:
+		return r.hash(views.Output(s.col, row[index(st, s.col)]))
+	case views.PIIMask:
+		if s.col.Type == views.Text {
+			return PIIMask
 		}
 	}
-	return n
+	return nil
 }
 
 func index(st *views.Statement, c *views.Column) int {

@@ -5,16 +5,37 @@ import (
 	"strings"
 
 	"github.com/graphql-go/graphql"
+	"github.com/graphql-go/graphql/language/ast"
 	"github.com/viewgate/viewgate/views"
 )
 
-// Resolvers provides the resolve function of each view's root field.
+// Resolvers provides the resolve functions of each view's root field.
 type Resolvers interface {
-	Connection(v *views.View) graphql.FieldResolveFn
+	Connection(v *views.View) graphql.FieldResolveFn    // returns Go maps for graphql-go to complete
+	RawConnection(v *views.View) graphql.FieldResolveFn // returns the connection as encoded JSON
 }
 
-// New builds the schema for the catalog; it fails only if graphql-go rejects the generated types.
+// New builds the schema for the catalog: the one clients see, validate against and introspect.
+// It fails only if graphql-go rejects the generated types.
 func New(cat *views.Catalog, r Resolvers) (graphql.Schema, error) {
+	return build(cat, r.Connection, nil)
+}
+
+// NewExec builds the execution schema: the same root fields and arguments, but each returns a
+// scalar holding the connection already encoded, so graphql-go coerces arguments and calls the
+// resolver without completing every row field by field. Documents are validated against New's
+// schema; NewExec's may run any document that does not introspect.
+func NewExec(cat *views.Catalog, r Resolvers) (graphql.Schema, error) {
+	raw := graphql.NewScalar(graphql.ScalarConfig{
+		Name:         "EncodedConnection",
+		Serialize:    func(v any) any { return v },
+		ParseValue:   func(any) any { return nil },
+		ParseLiteral: func(ast.Value) any { return nil },
+	})
+	return build(cat, r.RawConnection, raw)
+}
+
+func build(cat *views.Catalog, resolve func(*views.View) graphql.FieldResolveFn, raw *graphql.Scalar) (graphql.Schema, error) {
 	b := &builder{s: newScalars()}
 	b.direction = graphql.NewEnum(graphql.EnumConfig{
 		Name: "OrderDirection",
@@ -34,7 +55,10 @@ func New(cat *views.Catalog, r Resolvers) (graphql.Schema, error) {
 	})
 	fields := graphql.Fields{}
 	for _, v := range cat.Views {
-		fields[v.Field] = b.root(v, r.Connection(v))
+		fields[v.Field] = b.root(v, resolve(v))
+		if raw != nil {
+			fields[v.Field].Type = graphql.NewNonNull(raw)
+		}
 	}
 	query := graphql.NewObject(graphql.ObjectConfig{Name: "Query", Fields: fields,
 		Description: "Read-only access to the views of the catalog. There are no mutations."})

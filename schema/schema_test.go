@@ -16,6 +16,10 @@ func (noResolvers) Connection(*views.View) graphql.FieldResolveFn {
 	return func(graphql.ResolveParams) (any, error) { return nil, nil }
 }
 
+func (noResolvers) RawConnection(*views.View) graphql.FieldResolveFn {
+	return func(graphql.ResolveParams) (any, error) { return nil, nil }
+}
+
 func demoSchema(t *testing.T) graphql.Schema {
 	t.Helper()
 	cat, err := views.ParseCatalog(demo.Catalog())

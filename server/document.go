@@ -14,7 +14,8 @@ import (
 
 // document is a parsed and validated query, cached by its text.
 type document struct {
-	ast    *ast.Document
+	ast         *ast.Document
+	introspects bool // selects __schema or __type, which only the full schema answers
 	errs   []gqlerrors.FormattedError // parse or validation errors; the document must not run
 	reason error                      // errBadRequest or errTooComplex when errs is set
 }
@@ -86,7 +87,51 @@ func prepare(schema *graphql.Schema, query string, lim Limits) *document {
 	if !res.IsValid {
 		return &document{errs: res.Errors, reason: errBadRequest}
 	}
-	return &document{ast: doc}
+	return &document{ast: doc, introspects: introspects(doc)}
+}
+
+// introspects reports whether any operation selects __schema or __type at its root, directly
+// or through fragments.
+func introspects(doc *ast.Document) bool {
+	frags := map[string]*ast.FragmentDefinition{}
+	for _, def := range doc.Definitions {
+		if f, ok := def.(*ast.FragmentDefinition); ok {
+			frags[f.Name.Value] = f
+		}
+	}
+	seen := map[string]bool{}
+	var walk func(set *ast.SelectionSet) bool
+	walk = func(set *ast.SelectionSet) bool {
+		if set == nil {
+			return false
+		}
+		for _, sel := range set.Selections {
+			switch s := sel.(type) {
+			case *ast.Field:
+				if s.Name.Value == "__schema" || s.Name.Value == "__type" {
+					return true
+				}
+			case *ast.InlineFragment:
+				if walk(s.SelectionSet) {
+					return true
+				}
+			case *ast.FragmentSpread:
+				if f := frags[s.Name.Value]; f != nil && !seen[s.Name.Value] {
+					seen[s.Name.Value] = true
+					if walk(f.SelectionSet) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	for _, def := range doc.Definitions {
+		if op, ok := def.(*ast.OperationDefinition); ok && walk(op.SelectionSet) {
+			return true
+		}
+	}
+	return false
 }
 
 func reject(reason error, msg string) *document {

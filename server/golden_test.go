@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,13 +56,7 @@ func runGolden(t *testing.T, s *stack, dir string, write bool) {
 		key = strings.TrimSpace(string(k))
 	}
 	body, _ := json.Marshal(req)
-	rec := s.do(t, "POST", "application/json", key, bytes.NewReader(body), "")
-	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, rec.Body.Bytes(), "  ", "  "); err != nil {
-		t.Fatalf("response is not JSON: %v\n%s", err, rec.Body.String())
-	}
-	got, _ := json.MarshalIndent(golden{Status: rec.Code, Body: pretty.Bytes()}, "", "  ")
-	got = append(got, '\n')
+	got := exchange(t, s, s.h, key, body)
 	path := filepath.Join(dir, "response.json")
 	if write {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
@@ -75,4 +71,26 @@ func runGolden(t *testing.T, s *stack, dir string, write bool) {
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s (-want +got):\n%s", dir, diff)
 	}
+	// graphql-go's own completion must give the same bytes as the fast path.
+	if diff := cmp.Diff(string(want), string(exchange(t, s, s.full, key, body))); diff != "" {
+		t.Errorf("%s: the full graphql-go path differs (-want +got):\n%s", dir, diff)
+	}
+}
+
+// exchange sends one request to h and returns status and body as a golden file's bytes.
+func exchange(t *testing.T, s *stack, h http.Handler, key string, body []byte) []byte {
+	t.Helper()
+	req := httptest.NewRequest("POST", "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if k, ok := testKeys[key]; ok {
+		req.Header.Set("X-API-Key", k)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, rec.Body.Bytes(), "  ", "  "); err != nil {
+		t.Fatalf("response is not JSON: %v\n%s", err, rec.Body.String())
+	}
+	got, _ := json.MarshalIndent(golden{Status: rec.Code, Body: pretty.Bytes()}, "", "  ")
+	return append(got, '\n')
 }

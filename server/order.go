@@ -39,6 +39,9 @@ type orderer struct {
 
 func (o orderer) encode(buf *bytes.Buffer, v any, sets []*ast.SelectionSet) error {
 	switch x := v.(type) {
+	case json.RawMessage:
+		buf.Write(x) // a connection the resolvers encoded in selection order already
+		return nil
 	case map[string]any:
 		if len(sets) == 0 {
 			break // a JSON scalar's object: keys sorted, as encoding/json does

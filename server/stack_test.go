@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graphql-go/graphql"
 	"github.com/viewgate/viewgate/auth"
 	"github.com/viewgate/viewgate/dbtest"
 	"github.com/viewgate/viewgate/demo"
@@ -44,7 +45,8 @@ var engines = []string{"sqlite", "postgres", "mariadb"}
 
 // stack is the whole request path on one engine's demo database, plus what it logged.
 type stack struct {
-	h    http.Handler
+	h    http.Handler // the production path: documents run on the execution schema
+	full http.Handler // graphql-go completes every field (what introspecting documents get)
 	qlog *bytes.Buffer
 	log  *bytes.Buffer
 }
@@ -120,10 +122,17 @@ func newStackOn(t *testing.T, src *replica.Source, catalog []byte) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	exec, err := schema.NewExec(cat, res)
+	if err != nil {
+		t.Fatal(err)
+	}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: s.log}, nil))
-	gql := server.GraphQL(server.GraphQLOptions{Schema: sch, Auth: keys, Log: log,
-		Limits: server.Limits{MaxDepth: 12, MaxFields: 300}, DocCacheSize: 100, Timeout: 30 * time.Second})
-	s.h = server.Chain(gql, server.RequestID, server.AccessLog(log, time.Now), server.Recover(log), server.BodyLimit(1<<20))
+	handler := func(exec *graphql.Schema) http.Handler {
+		gql := server.GraphQL(server.GraphQLOptions{Schema: sch, Exec: exec, Auth: keys, Log: log,
+			Limits: server.Limits{MaxDepth: 12, MaxFields: 300}, DocCacheSize: 100, Timeout: 30 * time.Second})
+		return server.Chain(gql, server.RequestID, server.AccessLog(log, time.Now), server.Recover(log), server.BodyLimit(1<<20))
+	}
+	s.h, s.full = handler(&exec), handler(nil)
 	return s
 }
 

@@ -54,7 +54,8 @@ type app struct {
 	cfg     *config.Config
 	catalog *views.Catalog
 	sources map[string]*replica.Source
-	schema  graphql.Schema
+	schema  graphql.Schema // validation and introspection
+	exec    graphql.Schema // runs everything else (schema.NewExec)
 	keys    *auth.Keys
 	qlog    *querylog.Logger
 	closers []func()
@@ -176,6 +177,9 @@ func (a *app) wire(ctx context.Context, stderr io.Writer) error {
 	if a.schema, err = schema.New(a.catalog, res); err != nil {
 		return err
 	}
+	if a.exec, err = schema.NewExec(a.catalog, res); err != nil {
+		return err
+	}
 	keys := make([]auth.Key, len(a.cfg.APIKeys))
 	for i, k := range a.cfg.APIKeys {
 		keys[i] = auth.Key{ID: k.ID, Tenant: k.Tenant, Roles: k.Roles, Secret: k.Key}
@@ -215,7 +219,7 @@ func (a *app) handler(log *slog.Logger) http.Handler {
 	lim := a.cfg.Limits
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", server.GraphQL(server.GraphQLOptions{
-		Schema: a.schema, Auth: a.keys, Log: log,
+		Schema: a.schema, Exec: &a.exec, Auth: a.keys, Log: log,
 		Limits:       server.Limits{MaxDepth: lim.MaxDepth, MaxFields: lim.MaxFields},
 		DocCacheSize: lim.DocCacheSize, Timeout: lim.RequestTimeout,
 	}))

@@ -1,0 +1,275 @@
+package resolvers
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/graphql-go/graphql"
+	"github.com/graphql-go/graphql/language/ast"
+	"github.com/viewgate/viewgate/views"
+)
+
+// The fast path: a connection is written as JSON straight from its rows, in the order the
+// query selected its fields, with aliases, fragments, @skip/@include and __typename honoured.
+// The result is byte for byte what graphql-go's completion of Connection's maps gives; the
+// golden tests run both paths and compare.
+
+// planField is one response key of a selection set, with the merged sub-selections of every
+// field that shares the key.
+type planField struct {
+	key, name string
+	sub       []*ast.SelectionSet
+}
+
+// plan returns the response keys of sets in selection order.
+func (w walker) plan(sets []*ast.SelectionSet) []planField {
+	var out []planField
+	at := map[string]int{}
+	for _, set := range sets {
+		w.each(set, func(f *ast.Field) {
+			key := f.Name.Value
+			if f.Alias != nil {
+				key = f.Alias.Value
+			}
+			i, ok := at[key]
+			if !ok {
+				i = len(out)
+				at[key] = i
+				out = append(out, planField{key: key, name: f.Name.Value})
+			}
+			if f.SelectionSet != nil {
+				out[i].sub = append(out[i].sub, f.SelectionSet)
+			}
+		})
+	}
+	return out
+}
+
+// encode appends the connection of pg as JSON.
+func (r *Resolvers) encode(buf []byte, pg *page, info graphql.ResolveInfo) []byte {
+	w := walker{info: info, seen: map[string]bool{}}
+	var sets []*ast.SelectionSet
+	for _, f := range info.FieldASTs {
+		sets = append(sets, f.SelectionSet)
+	}
+	buf = append(buf, '{')
+	for i, f := range w.plan(sets) {
+		buf = appendKey(buf, i, f.key)
+		switch f.name {
+		case "nodes":
+			buf = r.appendNodes(buf, pg, w.plan(f.sub))
+		case "edges":
+			buf = r.appendEdges(buf, pg, w, w.plan(f.sub))
+		case "pageInfo":
+			buf = r.appendPageInfo(buf, pg, w.plan(f.sub))
+		case "totalCount":
+			buf = strconv.AppendInt(buf, int64(pg.total), 10)
+		case "__typename":
+			buf = appendString(buf, pg.view.Name+"Connection")
+		default:
+			buf = append(buf, "null"...) // validation admits no other field
+		}
+	}
+	return append(buf, '}')
+}
+
+// nodeField is a planned node field with its column resolved once for all rows.
+type nodeField struct {
+	key  string
+	show *shown // nil for __typename
+}
+
+func (r *Resolvers) nodePlan(pg *page, plan []planField) []nodeField {
+	out := make([]nodeField, len(plan))
+	for i, f := range plan {
+		out[i].key = f.key
+		for j := range pg.show {
+			if pg.show[j].col.Field == f.name {
+				out[i].show = &pg.show[j]
+			}
+		}
+	}
+	return out
+}
+
+func (r *Resolvers) appendNodes(buf []byte, pg *page, plan []planField) []byte {
+	fields := r.nodePlan(pg, plan)
+	buf = append(buf, '[')
+	for i, row := range pg.rows {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = r.appendNode(buf, pg, row, fields)
+	}
+	return append(buf, ']')
+}
+
+func (r *Resolvers) appendNode(buf []byte, pg *page, row []any, fields []nodeField) []byte {
+	buf = append(buf, '{')
+	for i, f := range fields {
+		buf = appendKey(buf, i, f.key)
+		if f.show == nil {
+			buf = appendString(buf, pg.view.Name)
+			continue
+		}
+		buf = appendValue(buf, f.show.col, r.present(pg.st, row, *f.show))
+	}
+	return append(buf, '}')
+}
+
+func (r *Resolvers) appendEdges(buf []byte, pg *page, w walker, plan []planField) []byte {
+	var node []nodeField
+	for _, f := range plan {
+		if f.name == "node" {
+			node = r.nodePlan(pg, w.plan(f.sub))
+		}
+	}
+	buf = append(buf, '[')
+	for i, row := range pg.rows {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '{')
+		for j, f := range plan {
+			buf = appendKey(buf, j, f.key)
+			switch f.name {
+			case "cursor":
+				buf = appendString(buf, pg.st.Cursor(row))
+			case "node":
+				buf = r.appendNode(buf, pg, row, node)
+			case "__typename":
+				buf = appendString(buf, pg.view.Name+"Edge")
+			default:
+				buf = append(buf, "null"...)
+			}
+		}
+		buf = append(buf, '}')
+	}
+	return append(buf, ']')
+}
+
+func (r *Resolvers) appendPageInfo(buf []byte, pg *page, plan []planField) []byte {
+	start, end := r.bounds(pg)
+	buf = append(buf, '{')
+	for i, f := range plan {
+		buf = appendKey(buf, i, f.key)
+		switch f.name {
+		case "hasNextPage":
+			buf = strconv.AppendBool(buf, pg.hasNext)
+		case "hasPreviousPage":
+			buf = strconv.AppendBool(buf, pg.query.After != "")
+		case "startCursor":
+			buf = appendValue(buf, nil, start)
+		case "endCursor":
+			buf = appendValue(buf, nil, end)
+		case "__typename":
+			buf = appendString(buf, "PageInfo")
+		default:
+			buf = append(buf, "null"...)
+		}
+	}
+	return append(buf, '}')
+}
+
+func appendKey(buf []byte, i int, key string) []byte {
+	if i > 0 {
+		buf = append(buf, ',')
+	}
+	buf = appendString(buf, key)
+	return append(buf, ':')
+}
+
+// appendValue appends a presented value as graphql-go would serialize it and encoding/json encode it.
+func appendValue(buf []byte, c *views.Column, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(buf, "null"...)
+	case string:
+		return appendString(buf, x)
+	case bool:
+		return strconv.AppendBool(buf, x)
+	case int64:
+		if c != nil && c.Type == views.Int && (x < math.MinInt32 || x > math.MaxInt32) {
+			return append(buf, "null"...) // graphql-go's Int is 32-bit and serializes overflow as null
+		}
+		return strconv.AppendInt(buf, x, 10)
+	case float64:
+		return appendFloat(buf, x)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return append(buf, "null"...)
+	}
+	return append(buf, b...)
+}
+
+// appendFloat formats like encoding/json (ES6 number formatting).
+func appendFloat(buf []byte, f float64) []byte {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return append(buf, "null"...)
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	buf = strconv.AppendFloat(buf, f, format, -1, 64)
+	if n := len(buf); format == 'e' && n >= 4 && buf[n-4] == 'e' && buf[n-3] == '-' && buf[n-2] == '0' {
+		buf[n-2] = buf[n-1]
+		buf = buf[:n-1]
+	}
+	return buf
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString quotes s exactly as encoding/json does with HTML escaping on.
+func appendString(buf []byte, s string) []byte {
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				buf = append(buf, '\\', b)
+			case '\b':
+				buf = append(buf, '\\', 'b')
+			case '\f':
+				buf = append(buf, '\\', 'f')
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, `\ufffd`...)
+		} else if c == '\u2028' || c == '\u2029' {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
+		} else {
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}
