@@ -192,7 +192,10 @@ var (
 	graphqlName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`)
 	fieldName   = regexp.MustCompile(`^[a-z][A-Za-z0-9]*$`)
 	identPart   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
-	reserved    = []string{"Query", "Mutation", "Subscription", "PageInfo", "OrderDirection", "RateLimit", "BigInt", "Decimal", "DateTime", "Date", "JSON"}
+	reserved    = []string{"Query", "Mutation", "Subscription", "PageInfo", "OrderDirection", "RateLimit",
+		"BigInt", "Decimal", "DateTime", "Date", "JSON", "UUID", "EncodedConnection", "String", "Int", "Float", "Boolean", "ID"}
+	// logicFields are the where combinators; a column field of that name would shadow one.
+	logicFields = []string{"and", "or", "not"}
 )
 
 // Validate checks the catalog and prepares its lookups; it returns a *ValidationError naming every problem.
@@ -222,10 +225,38 @@ func (c *Catalog) Validate() error {
 		fields[v.Field] = true
 		v.validate(at, &p)
 	}
+	c.checkGeneratedNames(&p)
 	if len(p) > 0 {
 		return &ValidationError{Problems: p}
 	}
 	return nil
+}
+
+// checkGeneratedNames refuses a view name that equals a type the schema generates for another
+// view (InvoiceConnection, InvoiceWhere, InvoiceAmountFilter…).
+func (c *Catalog) checkGeneratedNames(p *problems) {
+	generated := map[string]string{}
+	for _, v := range c.Views {
+		if v == nil {
+			continue
+		}
+		for _, suffix := range []string{"Connection", "Edge", "Where", "OrderBy", "SortField"} {
+			generated[v.Name+suffix] = v.Name
+		}
+		for _, col := range v.Columns {
+			if col != nil && len(col.Filter) > 0 && col.Field != "" {
+				generated[v.Name+strings.ToUpper(col.Field[:1])+col.Field[1:]+"Filter"] = v.Name
+			}
+		}
+	}
+	for i, v := range c.Views {
+		if v == nil {
+			continue
+		}
+		if owner, ok := generated[v.Name]; ok {
+			p.add(fmt.Sprintf("views[%d].name", i), "%q is a type the schema generates for view %s; choose another name", v.Name, owner)
+		}
+	}
 }
 
 type problems []string
@@ -249,11 +280,16 @@ func (v *View) validate(at string, p *problems) {
 	if len(v.Roles) == 0 {
 		p.add(at+".roles", "at least one role is required (least privilege: name who may read this view)")
 	}
+	for k, r := range v.Roles {
+		if strings.TrimSpace(r) == "" {
+			p.add(fmt.Sprintf("%s.roles[%d]", at, k), "empty role name")
+		}
+	}
 	if len(v.Columns) == 0 {
 		p.add(at+".columns", "at least one column is required")
 	}
 	v.byName = map[string]*Column{}
-	gqlFields := map[string]bool{}
+	gqlFields, sortEnums := map[string]bool{}, map[string]bool{}
 	for j, col := range v.Columns {
 		cat := fmt.Sprintf("%s.columns[%d]", at, j)
 		if col == nil {
@@ -270,6 +306,16 @@ func (v *View) validate(at string, p *problems) {
 			p.add(cat+".field", "duplicate GraphQL field %q", col.Field)
 		}
 		gqlFields[col.Field] = true
+		if slices.Contains(logicFields, col.Field) {
+			p.add(cat+".field", "%q is a where combinator (and, or, not); set field: to another name", col.Field)
+		}
+		if col.Sort {
+			enum := strings.ToUpper(col.Name)
+			if sortEnums[enum] {
+				p.add(cat+".name", "sort value %s is taken by another sortable column (names differ only in case)", enum)
+			}
+			sortEnums[enum] = true
+		}
 		if col.Name == v.TenantColumn && v.TenantColumn != "" {
 			p.add(cat+".name", "the tenant column %q is never exposed; remove it from columns", col.Name)
 		}
@@ -299,6 +345,8 @@ func (v *View) validateKey(at string, p *problems) {
 	for k, name := range v.Key {
 		col := v.byName[name]
 		switch {
+		case slices.Contains(v.Key[:k], name):
+			p.add(fmt.Sprintf("%s.key[%d]", at, k), "column %q is named twice", name)
 		case col == nil:
 			p.add(fmt.Sprintf("%s.key[%d]", at, k), "unknown column %q", name)
 		case col.IsNullable() && col.Nullable != nil:
@@ -318,6 +366,8 @@ func (v *View) validateOrder(at string, p *problems) {
 	for k, o := range v.DefaultOrder {
 		col := v.byName[o.Column]
 		switch {
+		case slices.ContainsFunc(v.DefaultOrder[:k], func(prev OrderTerm) bool { return prev.Column == o.Column }):
+			p.add(fmt.Sprintf("%s.default_order[%d].column", at, k), "column %q is named twice", o.Column)
 		case col == nil:
 			p.add(fmt.Sprintf("%s.default_order[%d].column", at, k), "unknown column %q", o.Column)
 		case !col.Sort && !slices.Contains(v.Key, o.Column):

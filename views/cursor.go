@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // ErrBadCursor is wrapped by every error about an after argument.
@@ -94,11 +95,18 @@ func (c *Cursors) decode(s string, view *View, terms []OrderTerm, orderSig, scop
 	}
 	out := make([]any, len(terms))
 	for i, t := range terms {
+		col := view.byName[t.Column]
 		if p.Values[i] == nil {
+			if !col.IsNullable() {
+				return nil, fmt.Errorf("%w: NULL for %s, which the catalog declares NOT NULL", ErrBadCursor, col.Name)
+			}
 			continue
 		}
-		col := view.byName[t.Column]
 		v := p.Values[i]
+		if f, ok := nonFinite(col, v); ok {
+			out[i] = f
+			continue
+		}
 		if n, ok := v.(json.Number); ok {
 			v = jsonNumber(col, n)
 		}
@@ -118,4 +126,21 @@ func jsonNumber(c *Column, n json.Number) any {
 	}
 	f, _ := n.Float64()
 	return f
+}
+
+// nonFinite decodes the strings a cursor uses for float values JSON cannot hold.
+func nonFinite(c *Column, v any) (float64, bool) {
+	s, ok := v.(string)
+	if !ok || c.Type != Float {
+		return 0, false
+	}
+	switch s {
+	case "NaN":
+		return math.NaN(), true
+	case "+Inf":
+		return math.Inf(1), true
+	case "-Inf":
+		return math.Inf(-1), true
+	}
+	return 0, false
 }

@@ -28,23 +28,32 @@ type Cond struct {
 // ErrBadFilter is wrapped by every error about a where argument.
 var ErrBadFilter = errors.New("bad filter")
 
-// Filter size bounds, so that a where argument cannot grow without limit.
+// Filter size bounds, so that a where argument cannot grow without limit, and its bind
+// parameters stay well under every engine's limit (SQLite: 32766) even where MySQL binds a
+// text list twice.
 const (
 	maxFilterDepth = 8
-	maxConds       = 100
-	maxInValues    = 500
+	maxConds       = 100  // column conditions
+	maxNodes       = 200  // where objects, combinators included
+	maxInValues    = 500  // values in one in or notIn list
+	maxValues      = 2000 // values in all in and notIn lists together
 )
+
+// size counts what a where argument holds as it is parsed.
+type size struct{ conds, nodes, values int }
 
 // ParseWhere converts a where argument (a GraphQL input object as a map) into a Filter; it
 // returns an error wrapping ErrBadFilter that names the offending path.
 func ParseWhere(v *View, in map[string]any) (*Filter, error) {
-	n := 0
-	return parseWhere(v, in, "where", 0, &n)
+	return parseWhere(v, in, "where", 0, &size{})
 }
 
-func parseWhere(v *View, in map[string]any, path string, depth int, n *int) (*Filter, error) {
+func parseWhere(v *View, in map[string]any, path string, depth int, n *size) (*Filter, error) {
 	if depth > maxFilterDepth {
 		return nil, fmt.Errorf("%w: %s: nested deeper than %d levels", ErrBadFilter, path, maxFilterDepth)
+	}
+	if n.nodes++; n.nodes > maxNodes {
+		return nil, fmt.Errorf("%w: %s: more than %d where objects", ErrBadFilter, path, maxNodes)
 	}
 	f := &Filter{}
 	for _, key := range sortedKeys(in) {
@@ -82,7 +91,7 @@ func parseWhere(v *View, in map[string]any, path string, depth int, n *int) (*Fi
 	return f, nil
 }
 
-func parseList(v *View, raw any, at string, depth int, n *int) ([]*Filter, error) {
+func parseList(v *View, raw any, at string, depth int, n *size) ([]*Filter, error) {
 	items, ok := raw.([]any)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s: want a list of objects", ErrBadFilter, at)
@@ -102,7 +111,7 @@ func parseList(v *View, raw any, at string, depth int, n *int) ([]*Filter, error
 	return out, nil
 }
 
-func (f *Filter) parseColumn(v *View, field string, raw any, at string, n *int) error {
+func (f *Filter) parseColumn(v *View, field string, raw any, at string, n *size) error {
 	col := v.fieldColumn(field)
 	if col == nil || len(col.Filter) == 0 {
 		return fmt.Errorf("%w: %s: %s has no filterable field %q", ErrBadFilter, at, v.Name, field)
@@ -116,12 +125,17 @@ func (f *Filter) parseColumn(v *View, field string, raw any, at string, n *int) 
 		if !col.CanFilter(op) {
 			return fmt.Errorf("%w: %s.%s: operator not allowed on %s (allowed: %s)", ErrBadFilter, at, name, field, joinOps(col.Filter))
 		}
-		if *n++; *n > maxConds {
-			return fmt.Errorf("%w: more than %d conditions", ErrBadFilter, maxConds)
+		if n.conds++; n.conds > maxConds {
+			return fmt.Errorf("%w: %s.%s: more than %d conditions", ErrBadFilter, at, name, maxConds)
 		}
 		val, err := parseOperand(col, op, ops[name])
 		if err != nil {
 			return fmt.Errorf("%w: %s.%s: %w", ErrBadFilter, at, name, err)
+		}
+		if list, ok := val.([]any); ok {
+			if n.values += len(list); n.values > maxValues {
+				return fmt.Errorf("%w: %s.%s: more than %d in/notIn values in all", ErrBadFilter, at, name, maxValues)
+			}
 		}
 		f.Conds = append(f.Conds, Cond{Column: col, Op: op, Value: val})
 	}
@@ -206,7 +220,11 @@ func (d *Dialect) compile(f *Filter) sq.Sqlizer {
 		}
 		all = append(all, alts)
 	}
-	if s := d.compile(f.Not); s != nil {
+	if f.Not != nil {
+		s := d.compile(f.Not)
+		if s == nil {
+			s = sq.Expr("1=1") // an empty filter matches everything, so its negation nothing
+		}
 		all = append(all, not{s})
 	}
 	switch len(all) {

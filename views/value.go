@@ -42,6 +42,9 @@ func parseValue(c *Column, v any) (any, error) {
 		if !ok || len(s) > maxTextValue {
 			return nil, fmt.Errorf("%w: want a string of at most %d bytes", ErrBadValue, maxTextValue)
 		}
+		if strings.IndexByte(s, 0) >= 0 {
+			return nil, fmt.Errorf("%w: text cannot contain NUL characters", ErrBadValue)
+		}
 		return s, nil
 	case Int, BigInt:
 		return parseInteger(c.Type, v)
@@ -114,6 +117,9 @@ func parseInteger(t Type, v any) (any, error) {
 	if t == BigInt {
 		return strconv.FormatInt(n, 10), nil
 	}
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		return nil, fmt.Errorf("%w: %d is outside the 32-bit range of an int column", ErrBadValue, n)
+	}
 	return n, nil
 }
 
@@ -129,7 +135,8 @@ func parseDecimal(v any, scale int) (any, error) {
 		if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, fmt.Errorf("%w: want a decimal number as a string, like \"12.50\"", ErrBadValue)
 		}
-		return strconv.FormatFloat(f, 'f', scale, 64), nil
+		// The shortest text that round-trips, then the same rounding as a string gets.
+		return parseDecimal(strconv.FormatFloat(f, 'f', -1, 64), scale)
 	}
 }
 
@@ -379,6 +386,9 @@ func Output(c *Column, v any) any {
 
 // cursorValue converts a normal-form value to its JSON form inside a cursor.
 func cursorValue(c *Column, v any) any {
+	if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+		return strconv.FormatFloat(f, 'g', -1, 64) // "NaN", "+Inf", "-Inf": JSON has no such numbers
+	}
 	if t, ok := v.(time.Time); ok {
 		if c.Type == Date {
 			return t.Format("2006-01-02")
