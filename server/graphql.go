@@ -62,6 +62,27 @@ type response struct {
 	Data   json.RawMessage `json:"data,omitempty"`
 }
 
+// encode writes the body with data as is: it is already valid JSON, and encoding/json would
+// scan and copy all of it again.
+func (b response) encode() ([]byte, error) {
+	out := make([]byte, 0, len(b.Data)+64)
+	out = append(out, '{')
+	if len(b.Errors) > 0 {
+		errs, err := json.Marshal(b.Errors)
+		if err != nil {
+			return nil, err
+		}
+		out = append(append(out, `"errors":`...), errs...)
+	}
+	if b.Data != nil {
+		if len(b.Errors) > 0 {
+			out = append(out, ',')
+		}
+		out = append(append(out, `"data":`...), b.Data...)
+	}
+	return append(out, '}'), nil
+}
+
 type errorEntry struct {
 	Message    string         `json:"message"`
 	Locations  []any          `json:"locations,omitempty"`
@@ -270,7 +291,7 @@ func (h *graphqlHandler) write(w http.ResponseWriter, r *http.Request, status in
 	if strings.Contains(r.Header.Get("Accept"), "application/graphql-response+json") {
 		ct = "application/graphql-response+json; charset=utf-8"
 	}
-	b, err := json.Marshal(body)
+	b, err := body.encode()
 	if err != nil {
 		h.o.Log.ErrorContext(r.Context(), "encode response", "error", err.Error())
 		status, b = http.StatusInternalServerError, []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
