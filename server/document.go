@@ -15,9 +15,9 @@ import (
 // document is a parsed and validated query, cached by its text.
 type document struct {
 	ast         *ast.Document
-	introspects bool // selects __schema or __type, which only the full schema answers
-	errs   []gqlerrors.FormattedError // parse or validation errors; the document must not run
-	reason error                      // errBadRequest or errTooComplex when errs is set
+	introspects bool                       // selects __schema or __type, which only the full schema answers
+	errs        []gqlerrors.FormattedError // parse or validation errors; the document must not run
+	reason      error                      // errBadRequest or errTooComplex when errs is set
 }
 
 // docCache is a small LRU of documents: parsing and validating cost more than running most queries.
