@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -14,9 +13,11 @@ import (
 
 // Principal is the authenticated caller: everything downstream (tenant filter, roles, logs) uses it.
 type Principal struct {
-	Tenant       string
-	CredentialID string
-	Roles        []string
+	Tenant       string   // "" when the credential names none: tenant-scoped views then answer 403
+	CredentialID string   // the API key id, "jwt:<sub>", or "anonymous"; safe to log
+	Subject      string   // who the credential stands for: the key's owner or the token's sub
+	Roles        []string // what the principal may read (views' roles, pii, admin)
+	Scopes       []string // OAuth2 scopes of a bearer token; informational, roles decide access
 }
 
 // HasRole reports whether the principal holds role.
@@ -39,12 +40,6 @@ func FromContext(ctx context.Context) *Principal {
 	p, _ := ctx.Value(ctxKey{}).(*Principal)
 	return p
 }
-
-// Errors of authentication; each means 401.
-var (
-	ErrNoCredentials = errors.New("no credentials: send an API key in the X-API-Key header")
-	ErrUnknownKey    = errors.New("unknown API key")
-)
 
 // Key is a static API key.
 type Key struct {
@@ -79,18 +74,18 @@ func NewKeys(keys []Key, anonymous *Principal) (*Keys, error) {
 // Authenticate returns the principal for the request's key (X-API-Key, or Authorization: Bearer);
 // it returns ErrNoCredentials or ErrUnknownKey otherwise. Keys in the URL are never read.
 func (k *Keys) Authenticate(r *http.Request) (*Principal, error) {
-	secret := r.Header.Get("X-API-Key")
-	if secret == "" {
-		if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-			secret = strings.TrimSpace(bearer)
-		}
-	}
+	secret := Credential(r)
 	if secret == "" {
 		if k.anonymous != nil {
 			return k.anonymous, nil
 		}
 		return nil, ErrNoCredentials
 	}
+	return k.Lookup(secret)
+}
+
+// Lookup returns the principal of a static key, or ErrUnknownKey.
+func (k *Keys) Lookup(secret string) (*Principal, error) {
 	h := sha256.Sum256([]byte(secret))
 	var found *Principal
 	for stored, p := range k.byHash {
@@ -103,4 +98,18 @@ func (k *Keys) Authenticate(r *http.Request) (*Principal, error) {
 		return nil, ErrUnknownKey
 	}
 	return found, nil
+}
+
+// Credential returns the request's credential: the X-API-Key header, else an Authorization: Bearer
+// token (the scheme is case-insensitive), else "". The URL is never read, so a key cannot end up
+// in access logs, proxies or browser history.
+func Credential(r *http.Request) string {
+	if k := strings.TrimSpace(r.Header.Get("X-API-Key")); k != "" {
+		return k
+	}
+	scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
 }

@@ -76,7 +76,18 @@ func Viewgate(ctx context.Context, driver, dsn string, conns int) (h http.Handle
 	return h, src.Close, nil
 }
 
-func viewgateOn(src *replica.Source) (http.Handler, error) {
+// runner is what viewgate's handler reads from: a replica.Source or a replica.Router.
+type runner interface {
+	resolvers.Runner
+	Dialect() string
+}
+
+func viewgateOn(src runner) (http.Handler, error) {
+	return viewgateWith(src, nil)
+}
+
+// viewgateWith is viewgateOn with authn in place of the demo keys (nil: the demo keys).
+func viewgateWith(src runner, authn server.Authenticator) (http.Handler, error) {
 	cat, err := views.ParseCatalog(demo.Catalog())
 	if err != nil {
 		return nil, err
@@ -110,10 +121,13 @@ func viewgateOn(src *replica.Source) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	if authn == nil {
+		authn = keys
+	}
 	log := slog.New(requestid.Handler{Handler: slog.NewJSONHandler(io.Discard, nil)})
 	mux := http.NewServeMux()
 	mux.Handle(Path, server.GraphQL(server.GraphQLOptions{
-		Schema: sch, Exec: &exec, Auth: keys, Log: log,
+		Schema: sch, Exec: &exec, Auth: authn, Log: log,
 		Limits:       server.Limits{MaxDepth: lim.MaxDepth, MaxFields: lim.MaxFields},
 		DocCacheSize: lim.DocCacheSize, Timeout: lim.RequestTimeout,
 	}))

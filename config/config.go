@@ -24,6 +24,7 @@ type Config struct {
 	Sources        map[string]Source // the selected environment's sources, keyed by name
 	APIKeys        []APIKey          // static API keys (top-level, or per environment: a per-environment list replaces the top-level one)
 	AllowAnonymous *Principal        // optional: requests without a key act as this principal (for demos); nil = 401
+	Auth           Auth              // keys file and bearer JWTs (config/auth.go)
 	Limits         Limits
 	QueryLog       QueryLog
 }
@@ -35,6 +36,17 @@ type Source struct {
 	DSN              string        // resolved; contains credentials, so log it only through RedactDSN
 	MaxConns         int           // default 10 (1..1000)
 	StatementTimeout time.Duration // default 5s (100ms..10m)
+	// Replicas are read in rotation (at least one); the single dsn: form is one replica named
+	// after the source, with DSN below. Fallback (e.g. the primary) serves only while no replica
+	// is healthy, and is nil unless allow_primary_fallback: true.
+	Replicas             []Replica
+	Fallback             *Replica
+	RequireReplica       bool   // default true for postgres and mysql: a writable server is out of rotation
+	TenantMaxConcurrency int    // default 0 = no cap (0..100000): statements one tenant runs at once
+	Heartbeat            string // "" or a DBA's [schema.]view whose ts column measures replication lag
+	HealthCheck          HealthCheck
+	ERPSchemas           []string // schemas (MySQL: databases) the privilege audit covers, besides the catalog's own
+	AllowWrite           bool     // allow_write_privileges: skip refusing write privileges (development only; refused in production)
 }
 
 // APIKey is a static credential that authenticates as a tenant with roles.

@@ -89,6 +89,7 @@ func TestParseValid(t *testing.T) {
 		AllowAnonymous: &Principal{Tenant: "acme", Roles: []string{"reporting"}},
 		Limits:         Limits{MaxBodyBytes: 512 << 10, MaxDepth: 8, MaxFields: 200, DefaultPageSize: 50, DocCacheSize: 0, RequestTimeout: 10 * time.Second},
 		QueryLog:       QueryLog{Path: "testdata/logs/query.jsonl", SlowThreshold: 250 * time.Millisecond, SlowLogPath: "/var/log/viewgate/slow.log"},
+		Auth:           DefaultAuth(),
 	}
 	fullStaging := *fullDev
 	fullStaging.Env = "staging"
@@ -112,6 +113,7 @@ func TestParseValid(t *testing.T) {
 		Sources:      map[string]Source{"demo": {Name: "demo", Driver: "sqlite", DSN: "testdata/demo.db", MaxConns: 10, StatementTimeout: 5 * time.Second}},
 		Limits:       DefaultLimits(),
 		QueryLog:     DefaultQueryLog(),
+		Auth:         DefaultAuth(),
 	}
 	mergeErp := Source{Name: "erp", Driver: "postgres", DSN: "postgres://viewgate@erp-replica/erp", MaxConns: 10, StatementTimeout: 3 * time.Second}
 	mergeLive := &Config{
@@ -124,6 +126,7 @@ func TestParseValid(t *testing.T) {
 		Sources:      map[string]Source{"erp": mergeErp},
 		Limits:       DefaultLimits(),
 		QueryLog:     DefaultQueryLog(),
+		Auth:         DefaultAuth(),
 	}
 	mergeQA := *mergeLive
 	mergeQA.Env, mergeQA.Production = "qa", false
@@ -159,7 +162,7 @@ func TestParseValid(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
+			if diff := cmp.Diff(singleReplicas(tc.want), got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("Parse mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -184,7 +187,7 @@ func TestParseInvalid(t *testing.T) {
 			"line 1: lisen: unknown key (allowed: listen, catalog,",
 			"limits.max_deph: unknown key (allowed: max_body_bytes, max_depth,",
 			"environments.dev.source: unknown key (allowed: production, sources, api_keys, cursor_secret)",
-			"environments.dev.sources.erp.pasword: unknown key (allowed: driver, dsn, max_conns, statement_timeout)",
+			"environments.dev.sources.erp.pasword: unknown key (allowed: driver, dsn, max_conns, statement_timeout, ",
 		}},
 		{file: "invalid_types.yaml", problems: 13, want: []string{
 			`listen: "localhost" must be host:port`,

@@ -39,6 +39,7 @@ type rawConfig struct {
 	logPath      field
 	slowLogPath  field
 	envs         []*rawEnv
+	auth         rawAuth
 }
 
 // rawKeys is an api_keys list.
@@ -64,15 +65,18 @@ type rawEnv struct {
 }
 
 type rawSource struct {
-	src Source // everything but the DSN
-	dsn field
+	src        Source // everything but the DSN
+	dsn        field
+	replicas   []rawReplica // the dsn form is one replica named after the source
+	fallback   *rawReplica  // nil unless allow_primary_fallback: true
+	allowWrite *yaml.Node   // allow_write_privileges when set to true, for the production rule
 }
 
 // root decodes the top-level mapping, reporting every structural problem.
 func (d *decoder) root(n *yaml.Node) *rawConfig {
-	raw := &rawConfig{limits: DefaultLimits(), queryLog: DefaultQueryLog()}
+	raw := &rawConfig{limits: DefaultLimits(), queryLog: DefaultQueryLog(), auth: rawAuth{auth: DefaultAuth()}}
 	m := d.fields(n, "", "listen", "catalog", "cursor_secret", "default_env", "api_keys",
-		"allow_anonymous", "limits", "query_log", "environments")
+		"allow_anonymous", "limits", "query_log", "environments", "auth")
 	if m == nil {
 		return nil
 	}
@@ -85,6 +89,9 @@ func (d *decoder) root(n *yaml.Node) *rawConfig {
 	}
 	if v := m["allow_anonymous"]; !isNull(v) {
 		raw.anon = d.principal(v, "allow_anonymous")
+	}
+	if v := m["auth"]; !isNull(v) {
+		raw.auth = d.authSection(v, "auth")
 	}
 	if v := m["limits"]; !isNull(v) {
 		d.limits(v, "limits", &raw.limits)
@@ -228,7 +235,7 @@ func (d *decoder) sources(n *yaml.Node, path string) []rawSource {
 			continue
 		}
 		p := join(path, e.key)
-		m := d.fields(e.val, p, "driver", "dsn", "max_conns", "statement_timeout")
+		m := d.fields(e.val, p, append([]string{"driver", "dsn", "max_conns", "statement_timeout", "erp_schemas", "allow_write_privileges"}, replicaKeys...)...)
 		if m == nil {
 			continue
 		}
@@ -244,11 +251,10 @@ func (d *decoder) sources(n *yaml.Node, path string) []rawSource {
 		default:
 			d.addf(driver.node, driver.path, "unknown driver %q (allowed: postgres, mysql, sqlite)", truncate(driver.raw, 40))
 		}
-		if s.dsn.missing() {
-			d.addf(s.dsn.node, s.dsn.path, "is required")
-		}
+		d.replicas(m, e.val, p, &s)
 		d.setInt(m, p, "max_conns", 1, 1000, &s.src.MaxConns)
 		d.setDuration(m, p, "statement_timeout", 100*time.Millisecond, 10*time.Minute, &s.src.StatementTimeout)
+		s.allowWrite = d.auditKeys(m, p, &s.src)
 		out = append(out, s)
 	}
 	return out

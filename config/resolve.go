@@ -35,6 +35,7 @@ func (r *resolver) config(raw *rawConfig, file, env string) *Config {
 	}
 	cfg.QueryLog.Path = r.path(raw.logPath)
 	cfg.QueryLog.SlowLogPath = r.path(raw.slowLogPath)
+	cfg.Auth = r.authConfig(raw.auth)
 	r.productionRules(raw)
 	for _, e := range raw.envs {
 		r.literalDSNs(e)
@@ -150,10 +151,13 @@ func (r *resolver) productionRules(raw *rawConfig) {
 			continue
 		}
 		for _, s := range e.sources {
-			if s.src.Driver != "sqlite" && hasLiteralPassword(s.dsn.raw) {
-				literal(s.dsn, e.name, "password in its DSN")
+			for _, dsn := range s.dsns() {
+				if s.src.Driver != "sqlite" && hasLiteralPassword(dsn.raw) {
+					literal(dsn, e.name, "password in its DSN")
+				}
 			}
 		}
+		r.refuseWriteOverride(e)
 		secret := raw.cursorSecret
 		if e.cursorSecret.set {
 			secret = e.cursorSecret
@@ -184,11 +188,13 @@ func keysOf(ks *rawKeys) []rawKey {
 // literalDSNs checks the syntax of DSNs written without references, in every environment.
 func (r *resolver) literalDSNs(e *rawEnv) {
 	for _, s := range e.sources {
-		if s.dsn.raw == "" || hasRefs(s.src.Driver, s.dsn.raw) {
-			continue
-		}
-		if reason := checkDSN(s.src.Driver, s.dsn.raw); reason != "" {
-			r.addf(s.dsn.node, s.dsn.path, "%s", reason)
+		for _, dsn := range s.dsns() {
+			if dsn.raw == "" || hasRefs(s.src.Driver, dsn.raw) {
+				continue
+			}
+			if reason := checkDSN(s.src.Driver, dsn.raw); reason != "" {
+				r.addf(dsn.node, dsn.path, "%s", reason)
+			}
 		}
 	}
 }
@@ -198,27 +204,8 @@ func (r *resolver) sources(e *rawEnv) map[string]Source {
 	out := make(map[string]Source, len(e.sources))
 	for _, s := range e.sources {
 		src := s.src
-		if s.dsn.raw == "" {
-			continue // already reported
-		}
-		var ok bool
-		if src.Driver == "sqlite" {
-			// A sqlite DSN may itself be a file: URI, so it is never a file: reference.
-			src.DSN, ok = r.expand(s.dsn, s.dsn.raw)
-		} else {
-			src.DSN, ok = r.secret(s.dsn)
-		}
-		if !ok {
-			continue
-		}
-		if reason := checkDSN(src.Driver, src.DSN); reason != "" {
-			if hasRefs(src.Driver, s.dsn.raw) { // a literal DSN was reported by literalDSNs
-				r.addf(s.dsn.node, s.dsn.path, "after resolving references: %s", reason)
-			}
-			continue
-		}
-		if src.Driver == "sqlite" {
-			src.DSN = sqlitePath(src.DSN, r.dir)
+		if !r.resolveReplicas(s, &src) {
+			continue // reported
 		}
 		out[src.Name] = src
 	}

@@ -84,8 +84,8 @@ var indexDDL = []string{
 	`CREATE INDEX erp_invoice_line_invoice ON erp_invoice_line (invoice_id)`,
 }
 
-// viewDDL is the stable interface viewgate exposes; {int} casts the line count so every
-// engine reports a plain integer.
+// viewDDL is the stable interface viewgate exposes; {int32(}…{)int32} makes the line count a
+// 32-bit integer column on every engine, as its catalog type int promises.
 var viewDDL = []string{
 	`CREATE VIEW v_customers AS
 SELECT id, tenant_id, name, email, phone, country, created_at, vip
@@ -97,12 +97,23 @@ FROM erp_product`,
 SELECT i.id, i.tenant_id, i.number, i.customer_id, i.status, i.amount, i.currency,
 	i.issued_at, i.due_date, i.paid_at, i.public_id, i.metadata, i.note,
 	c.name AS customer_name, c.email AS customer_email,
-	CAST((SELECT COUNT(*) FROM erp_invoice_line l WHERE l.invoice_id = i.id) AS {cast_int}) AS line_count
+	{int32(}(SELECT COUNT(*) FROM erp_invoice_line l WHERE l.invoice_id = i.id){)int32} AS line_count
 FROM erp_invoice i
 JOIN erp_customer c ON c.id = i.customer_id AND c.tenant_id = i.tenant_id`,
 }
 
-var castInt = [3]string{"INTEGER", "SIGNED", "INTEGER"}
+// int32Open and int32Close wrap an expression so that it is a 32-bit integer column: MySQL and
+// MariaDB can only CAST to a 64-bit SIGNED, so there a function declared RETURNS INT does it
+// (and fails on overflow in strict mode instead of wrapping).
+var (
+	int32Open  = [3]string{"CAST(", "vg_int32(", "CAST("}
+	int32Close = [3]string{" AS INTEGER)", ")", " AS INTEGER)"}
+)
+
+// funcDDL is created before the views, on MySQL and MariaDB only.
+var funcDDL = []string{
+	`CREATE FUNCTION vg_int32(n BIGINT) RETURNS INT DETERMINISTIC NO SQL RETURN n`,
+}
 
 // ddl returns the statements that create the demo tables, indexes and views, one per element;
 // it returns an error for an unknown dialect.
@@ -111,13 +122,17 @@ func ddl(dialect string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	pairs := []string{"{cast_int}", castInt[d]}
+	pairs := []string{"{int32(}", int32Open[d], "{)int32}", int32Close[d]}
 	for k, v := range types {
 		pairs = append(pairs, "{"+k+"}", v[d])
 	}
 	r := strings.NewReplacer(pairs...)
 	var out []string
-	for _, group := range [][]string{tableDDL, indexDDL, viewDDL} {
+	groups := [][]string{tableDDL, indexDDL, viewDDL}
+	if dialect == MySQL {
+		groups = [][]string{tableDDL, indexDDL, funcDDL, viewDDL}
+	}
+	for _, group := range groups {
 		for _, s := range group {
 			out = append(out, r.Replace(s))
 		}

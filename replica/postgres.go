@@ -179,16 +179,26 @@ func readPipeline(br pgx.BatchResults, fn func(Rows) error) error {
 		return err
 	}
 	if _, err := br.Exec(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return commitFailed(err)
 	}
 	return nil
+}
+
+// commitFailed returns nil when the connection died at COMMIT: every row was read in a
+// READ ONLY transaction, so the answer is complete and there was nothing to commit (a
+// standby shutting down does this). release discards the broken connection.
+func commitFailed(err error) error {
+	if errors.Is(classify(err), ErrUnavailable) {
+		return nil
+	}
+	return fmt.Errorf("commit: %w", err)
 }
 
 // closeBatch closes br and reports its error only when nothing failed before, since
 // after a failure it merely repeats it.
 func closeBatch(br pgx.BatchResults, prior error) error {
 	err := br.Close()
-	if prior != nil {
+	if prior != nil || errors.Is(classify(err), ErrUnavailable) { // see commitFailed
 		return nil
 	}
 	return err

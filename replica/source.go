@@ -33,12 +33,13 @@ type Rows interface {
 	Err() error
 }
 
-// engine is one driver's way to run a read-only statement; a Source will hold
-// several of them (one per replica) once routing and failover arrive.
+// engine is one driver's way to run a read-only statement on one database; a Source
+// holds one, a Router two per replica (queries and health checks).
 type engine interface {
 	dialect() string
 	query(ctx context.Context, sql string, args []any, timeout time.Duration, fn func(Rows) error) error
 	ping(ctx context.Context) error
+	check(ctx context.Context, heartbeat []string) (probe, error)
 	close()
 }
 

@@ -58,7 +58,7 @@ func (s *sqlDB) query(ctx context.Context, query string, args []any, timeout tim
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return commitFailed(err)
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ var (
 	errWrite        = errors.New("viewgate is read-only: mutations are refused")
 	errBodyTooLarge = errors.New("request body too large")
 	errMethod       = errors.New("method not allowed")
+	errNotAdmin     = errors.New("forbidden: this route needs the admin role")
 )
 
 // class is how one error is shown to a client.
@@ -34,8 +35,8 @@ var classes = []struct {
 	is []error
 	c  class
 }{
-	{[]error{auth.ErrNoCredentials, auth.ErrUnknownKey, resolvers.ErrUnauthenticated}, class{http.StatusUnauthorized, "UNAUTHENTICATED", true, ""}},
-	{[]error{resolvers.ErrForbidden, views.ErrNoTenant}, class{http.StatusForbidden, "FORBIDDEN", true, ""}},
+	{append([]error{resolvers.ErrUnauthenticated}, auth.Unauthenticated...), class{http.StatusUnauthorized, "UNAUTHENTICATED", true, ""}},
+	{[]error{resolvers.ErrForbidden, views.ErrNoTenant, errNotAdmin}, class{http.StatusForbidden, "FORBIDDEN", true, ""}},
 	{[]error{errWrite}, class{http.StatusBadRequest, "WRITE_REFUSED", true, ""}},
 	{[]error{replica.ErrWriteRefused}, class{http.StatusBadRequest, "WRITE_REFUSED", false, "the database refused a write: viewgate is read-only"}},
 	{[]error{errTooComplex}, class{http.StatusBadRequest, "QUERY_TOO_COMPLEX", true, ""}},

@@ -32,6 +32,7 @@ type GraphQLOptions struct {
 	DocCacheSize int
 	Timeout      time.Duration // per request, on top of the statement timeout
 	Log          *slog.Logger
+	Failures     *auth.FailureLog // authentication failures; nil: 10 lines at once per reason, then 1/s
 }
 
 type graphqlHandler struct {
@@ -41,6 +42,9 @@ type graphqlHandler struct {
 
 // GraphQL returns the GraphQL-over-HTTP endpoint: POST with a JSON body, or GET for queries.
 func GraphQL(o GraphQLOptions) http.Handler {
+	if o.Failures == nil {
+		o.Failures = defaultFailures(o.Log)
+	}
 	return &graphqlHandler{o: o, cache: newDocCache(o.DocCacheSize)}
 }
 
@@ -92,14 +96,10 @@ type errorEntry struct {
 
 func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	who, err := h.o.Auth.Authenticate(r)
-	if err != nil {
-		h.o.Log.InfoContext(ctx, "authentication failed", "reason", err.Error())
-		w.Header().Set("WWW-Authenticate", `Bearer realm="viewgate", error="invalid_token"`)
-		h.fail(w, r, err)
+	who, ok := h.admit(w, r, h.o.Auth, "")
+	if !ok {
 		return
 	}
-	SetLogAttrs(ctx, slog.String("tenant", who.Tenant), slog.String("credential", who.CredentialID))
 	ctx = auth.NewContext(ctx, who)
 	p, err := readParams(r)
 	if err != nil {

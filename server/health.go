@@ -11,6 +11,14 @@ type Checker interface {
 	Ready(ctx context.Context) error
 }
 
+// Reporter is a Checker that also describes its parts (replicas, their state and
+// counters) for /readyz; Report's value is encoded as JSON and shown to the caller, so it
+// must not carry secrets such as DSNs.
+type Reporter interface {
+	Checker
+	Report() any
+}
+
 // Health answers liveness probes with 200 {"status":"ok"}.
 func Health() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -20,20 +28,25 @@ func Health() http.Handler {
 
 // Ready answers readiness probes with 200 {"status":"ready"}, or 503 with Retry-After: 5 and
 // {"status":"unavailable","reason":...} when c is not ready; the reason is shown to the caller,
-// so c's errors must not carry secrets such as DSNs.
+// so c's errors must not carry secrets such as DSNs. When c is a Reporter, its Report is added
+// under "sources" either way.
 func Ready(c Checker) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := map[string]any{"status": "ready"}
+		if rep, ok := c.(Reporter); ok {
+			body["sources"] = rep.Report()
+		}
+		code := http.StatusOK
 		if err := c.Ready(r.Context()); err != nil {
 			w.Header().Set("Retry-After", "5")
-			writeStatus(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
-			return
+			code, body["status"], body["reason"] = http.StatusServiceUnavailable, "unavailable", err.Error()
 		}
-		writeStatus(w, http.StatusOK, map[string]string{"status": "ready"})
+		writeStatus(w, code, body)
 	})
 }
 
 // writeStatus writes a small uncacheable JSON document.
-func writeStatus(w http.ResponseWriter, code int, body map[string]string) {
+func writeStatus[V any](w http.ResponseWriter, code int, body map[string]V) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)

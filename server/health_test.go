@@ -49,3 +49,37 @@ func TestProbes(t *testing.T) {
 		})
 	}
 }
+
+// reporter is a server.Reporter with a fixed report.
+type reporter struct {
+	checker
+	report any
+}
+
+func (r reporter) Report() any { return r.report }
+
+var _ server.Reporter = reporter{}
+
+func TestReadyReport(t *testing.T) {
+	report := []map[string]any{{"source": "erp", "healthy": false, "replicas": []map[string]any{{"name": "r1", "healthy": false, "reason": "lag 9s over max_lag 5s"}}}}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+		code int
+	}{
+		{"ready", nil, `{"sources":[{"healthy":false,"replicas":[{"healthy":false,"name":"r1","reason":"lag 9s over max_lag 5s"}],"source":"erp"}],"status":"ready"}` + "\n", 200},
+		{"not ready", errors.New("source erp: no healthy replica"), `{"reason":"source erp: no healthy replica","sources":[{"healthy":false,"replicas":[{"healthy":false,"name":"r1","reason":"lag 9s over max_lag 5s"}],"source":"erp"}],"status":"unavailable"}` + "\n", 503},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			server.Ready(reporter{checker{tc.err}, report}).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+			if w.Code != tc.code {
+				t.Errorf("status %d, want %d", w.Code, tc.code)
+			}
+			if diff := cmp.Diff(tc.want, w.Body.String()); diff != "" {
+				t.Errorf("body (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

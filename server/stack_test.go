@@ -92,6 +92,12 @@ func openSource(t *testing.T, engine, setup string, timeout time.Duration) *repl
 
 func newStackOn(t *testing.T, src *replica.Source, catalog []byte) *stack {
 	t.Helper()
+	return newStackAuth(t, src, catalog, nil)
+}
+
+// newStackAuth is newStackOn with authn in place of the test keys (nil: the test keys).
+func newStackAuth(t *testing.T, src *replica.Source, catalog []byte, authn server.Authenticator) *stack {
+	t.Helper()
 	cat, err := views.ParseCatalog(catalog)
 	if err != nil {
 		t.Fatal(err)
@@ -122,13 +128,16 @@ func newStackOn(t *testing.T, src *replica.Source, catalog []byte) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if authn == nil {
+		authn = keys
+	}
 	exec, err := schema.NewExec(cat, res)
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: s.log}, nil))
 	handler := func(exec *graphql.Schema) http.Handler {
-		gql := server.GraphQL(server.GraphQLOptions{Schema: sch, Exec: exec, Auth: keys, Log: log,
+		gql := server.GraphQL(server.GraphQLOptions{Schema: sch, Exec: exec, Auth: authn, Log: log,
 			Limits: server.Limits{MaxDepth: 12, MaxFields: 300}, DocCacheSize: 100, Timeout: 30 * time.Second})
 		return server.Chain(gql, server.RequestID, server.AccessLog(log, time.Now), server.Recover(log), server.BodyLimit(1<<20))
 	}

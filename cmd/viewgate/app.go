@@ -53,10 +53,11 @@ func parseFlags(name string, args []string, stderr io.Writer) (*flags, error) {
 type app struct {
 	cfg     *config.Config
 	catalog *views.Catalog
-	sources map[string]*replica.Source
+	sources map[string]*replica.Router
 	schema  graphql.Schema // validation and introspection
 	exec    graphql.Schema // runs everything else (schema.NewExec)
 	keys    *auth.Keys
+	authn   *auth.Chain // API keys (file and static), bearer JWTs, anonymous
 	qlog    *querylog.Logger
 	closers []func()
 	demo    bool
@@ -145,7 +146,8 @@ func (a *app) wire(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	a.sources = map[string]*replica.Source{}
+	a.sources = map[string]*replica.Router{}
+	rlog := newLogger(stderr)
 	srcs := map[string]resolvers.Source{}
 	for _, v := range a.catalog.Views {
 		if _, done := srcs[v.Source]; done {
@@ -155,7 +157,7 @@ func (a *app) wire(ctx context.Context, stderr io.Writer) error {
 		if !ok {
 			return fmt.Errorf("catalog view %s reads source %q, which environment %q does not configure", v.Name, v.Source, a.cfg.Env)
 		}
-		src, err := replica.Open(ctx, replica.Options{Name: sc.Name, Driver: sc.Driver, DSN: sc.DSN, MaxConns: sc.MaxConns, StatementTimeout: sc.StatementTimeout})
+		src, err := openSource(ctx, sc, rlog)
 		if err != nil {
 			return fmt.Errorf("source %s: %w", sc.Name, err)
 		}
@@ -180,16 +182,7 @@ func (a *app) wire(ctx context.Context, stderr io.Writer) error {
 	if a.exec, err = schema.NewExec(a.catalog, res); err != nil {
 		return err
 	}
-	keys := make([]auth.Key, len(a.cfg.APIKeys))
-	for i, k := range a.cfg.APIKeys {
-		keys[i] = auth.Key{ID: k.ID, Tenant: k.Tenant, Roles: k.Roles, Secret: k.Key}
-	}
-	var anon *auth.Principal
-	if p := a.cfg.AllowAnonymous; p != nil {
-		anon = &auth.Principal{Tenant: p.Tenant, CredentialID: "anonymous", Roles: p.Roles}
-	}
-	a.keys, err = auth.NewKeys(keys, anon)
-	return err
+	return a.wireAuth(ctx, stderr)
 }
 
 func (a *app) queryLog(stderr io.Writer) (*querylog.Logger, error) {
@@ -219,26 +212,15 @@ func (a *app) handler(log *slog.Logger) http.Handler {
 	lim := a.cfg.Limits
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", server.GraphQL(server.GraphQLOptions{
-		Schema: a.schema, Exec: &a.exec, Auth: a.keys, Log: log,
+		Schema: a.schema, Exec: &a.exec, Auth: a.authn, Log: log,
 		Limits:       server.Limits{MaxDepth: lim.MaxDepth, MaxFields: lim.MaxFields},
 		DocCacheSize: lim.DocCacheSize, Timeout: lim.RequestTimeout,
 	}))
+	mux.Handle("/admin/", a.admin(log))
 	mux.Handle("/healthz", server.Health())
 	mux.Handle("/readyz", server.Ready(readiness(a.sources)))
 	mux.Handle("/", server.GraphiQL("/graphql"))
 	return server.Chain(mux, server.RequestID, server.AccessLog(log, time.Now), server.Recover(log), server.BodyLimit(lim.MaxBodyBytes))
-}
-
-// readiness is ready when every source answers a ping.
-type readiness map[string]*replica.Source
-
-func (r readiness) Ready(ctx context.Context) error {
-	for name, s := range r {
-		if err := s.Ping(ctx); err != nil {
-			return fmt.Errorf("source %s is not answering", name)
-		}
-	}
-	return nil
 }
 
 func newLogger(w io.Writer) *slog.Logger {
@@ -256,6 +238,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer a.close()
+	if err := auditSources(ctx, a.cfg, a.catalog, log); err != nil {
+		return fmt.Errorf("privilege audit: %w", err)
+	}
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

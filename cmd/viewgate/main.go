@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -24,6 +25,9 @@ const usage = `usage: viewgate [command] [flags]
 commands:
   serve    serve GraphQL (the default); with no -config, on the built-in demo database
   schema   print the GraphQL schema of the catalog as an introspection result (JSON)
+  check    validate config and catalog, audit privileges, compare the catalog with the live databases
+  catalog init   draft a catalog from the views of a live source
+  keys     create, list and revoke API keys in the keys file ("viewgate keys help")
 
 Run "viewgate serve -h" for the flags.`
 
@@ -38,6 +42,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args, getenv, stdout, stderr)
 	case "schema":
 		return printSchema(ctx, args, getenv, stdout, stderr)
+	case "check":
+		return check(ctx, args, getenv, stdout, stderr)
+	case "catalog":
+		return catalogCmd(ctx, args, getenv, stdout, stderr)
+	case "keys":
+		return keys(args, getenv, time.Now, stdout, stderr)
 	case "help":
 		fmt.Fprintln(stdout, usage)
 		return nil

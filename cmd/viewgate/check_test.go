@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/viewgate/viewgate/dbtest"
+	"github.com/viewgate/viewgate/demo"
+	"github.com/viewgate/viewgate/inspect"
+)
+
+// engineDB is a fresh demo database on one engine with what a config needs to reach it.
+type engineDB struct {
+	engine, driver, sqlDriver, dsn string
+}
+
+func freshDB(t *testing.T, engine string) engineDB {
+	t.Helper()
+	switch engine {
+	case "postgres":
+		return engineDB{engine, "postgres", "pgx", dbtest.Postgres(t)}
+	case "mariadb":
+		return engineDB{engine, "mysql", "mysql", dbtest.MariaDB(t)}
+	}
+	return engineDB{engine, "sqlite", "sqlite", dbtest.SQLite(t)}
+}
+
+func (e engineDB) exec(t *testing.T, stmts ...string) {
+	t.Helper()
+	db, err := sql.Open(e.sqlDriver, e.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// writeConfig writes a config with one dev source demo (plus extra source keys) and the demo
+// catalog, and returns its path.
+func writeConfig(t *testing.T, e engineDB, extra string, catalog []byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "catalog.yaml"), catalog, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if e.driver != "sqlite" {
+		extra += ", require_replica: false" // the test servers are primaries
+	}
+	cfg := fmt.Sprintf(`catalog: catalog.yaml
+cursor_secret: %s
+environments:
+  dev:
+    sources:
+      demo: {driver: %s, dsn: %q%s}
+`, strings.Repeat("s", 40), e.driver, e.dsn, extra)
+	path := filepath.Join(dir, "viewgate.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func noEnv(string) string { return "" }
+
+func runCheck(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	err := run(ctx, append([]string{"check"}, args...), noEnv, &out, io.Discard)
+	return out.String(), err
+}
+
+func checkJSON(t *testing.T, args ...string) (*checkReport, error) {
+	t.Helper()
+	out, err := runCheck(t, append(args, "--json")...)
+	var r checkReport
+	if jerr := json.Unmarshal([]byte(out), &r); jerr != nil {
+		t.Fatalf("--json output does not parse: %v\n%s", jerr, out)
+	}
+	return &r, err
+}
+
+// TestCheckDemo is what a newcomer runs: viewgate check with no config checks the built-in demo.
+func TestCheckDemo(t *testing.T) {
+	out, err := runCheck(t)
+	if err != nil {
+		t.Fatalf("check on the demo: %v\n%s", err, out)
+	}
+	for _, want := range []string{"viewgate check: built-in demo", "0 errors", "SQLite is opened read-only"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestCheckCleanDemo checks the demo catalog against a fresh demo database on every engine, as a
+// read-only user would see it (superuser credentials are allowed here, as in development).
+func TestCheckCleanDemo(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres", "mariadb"} {
+		t.Run(engine, func(t *testing.T) {
+			e := freshDB(t, engine)
+			extra := ""
+			if engine != "sqlite" {
+				extra = ", allow_write_privileges: true"
+			}
+			r, err := checkJSON(t, "-config", writeConfig(t, e, extra, demo.Catalog()))
+			if err != nil || !r.OK || r.Errors != 0 {
+				t.Fatalf("clean demo: err %v, report %+v", err, r.Findings)
+			}
+			for _, f := range r.Findings {
+				if f.Level == inspect.Warning && engine != "sqlite" && !strings.Contains(f.Message, "allow_write_privileges") && !strings.Contains(f.Message, "NOT NULL") {
+					t.Errorf("unexpected warning: %+v", f)
+				}
+			}
+			if len(r.Checked) != 1 {
+				t.Errorf("checked %v, want the one DSN", r.Checked)
+			}
+		})
+	}
+}
+
+// TestCheckDrift drifts the demo views (a column dropped, a type changed, a view replaced by a
+// table, a new column) and expects errors for the drift and a note for the new column.
+func TestCheckDrift(t *testing.T) {
+	drift := map[string][]string{
+		"postgres": {
+			`DROP VIEW v_invoices`,
+			`CREATE VIEW v_invoices AS SELECT i.id, i.tenant_id, i.number, i.customer_id, i.status, i.amount::float8 AS amount,
+				i.currency, i.issued_at, i.due_date, i.paid_at, i.public_id, i.metadata, i.note, c.name AS customer_name,
+				c.email AS customer_email, 1::bigint AS line_count, 'x'::text AS extra_col
+			FROM erp_invoice i JOIN erp_customer c ON c.id = i.customer_id`,
+			`DROP VIEW v_customers`,
+			`CREATE VIEW v_customers AS SELECT id, tenant_id, name, email, phone, created_at, vip FROM erp_customer`,
+			`DROP VIEW v_products`,
+			`CREATE TABLE v_products AS SELECT * FROM erp_product`,
+		},
+		"mariadb": {
+			`CREATE OR REPLACE VIEW v_invoices AS SELECT i.id, i.tenant_id, i.number, i.customer_id, i.status, CAST(i.amount AS DOUBLE) AS amount,
+				i.currency, i.issued_at, i.due_date, i.paid_at, i.public_id, i.metadata, i.note, c.name AS customer_name,
+				c.email AS customer_email, CAST(i.id AS SIGNED) AS line_count, 'x' AS extra_col
+			FROM erp_invoice i JOIN erp_customer c ON c.id = i.customer_id`,
+			`CREATE OR REPLACE VIEW v_customers AS SELECT id, tenant_id, name, email, phone, created_at, vip FROM erp_customer`,
+			`DROP VIEW v_products`,
+			`CREATE TABLE v_products AS SELECT * FROM erp_product`,
+		},
+	}
+	wantErrors := []string{
+		"Invoice.amount: column amount: the database type",
+		"Invoice.line_count: column line_count: the database type",
+		"Customer.country: column country is in the catalog but not in",
+		"Product: ",
+	}
+	for _, engine := range []string{"postgres", "mariadb"} {
+		t.Run(engine, func(t *testing.T) {
+			e := freshDB(t, engine)
+			e.exec(t, drift[engine]...)
+			cfg := writeConfig(t, e, ", allow_write_privileges: true", demo.Catalog())
+			out, err := runCheck(t, "-config", cfg)
+			if err == nil || err.Error() != "check found 4 errors" {
+				t.Errorf("err = %v, want check found 4 errors\n%s", err, out)
+			}
+			for _, w := range wantErrors {
+				if !strings.Contains(out, w) {
+					t.Errorf("human output lacks %q:\n%s", w, out)
+				}
+			}
+			if !strings.Contains(out, "is a base table, not a view") || !strings.Contains(out, "not exposed by the catalog: extra_col") {
+				t.Errorf("human output lacks the table error or the extra_col note:\n%s", out)
+			}
+			r, err := checkJSON(t, "-config", cfg)
+			if err == nil || r.OK || r.Errors != 4 {
+				t.Fatalf("--json: err %v, ok %v, errors %d", err, r.OK, r.Errors)
+			}
+			got := map[string]bool{}
+			for _, f := range r.Findings {
+				if f.Level == inspect.Error {
+					got[f.View+"."+f.Column] = true
+				}
+			}
+			for _, k := range []string{"Invoice.amount", "Invoice.line_count", "Customer.country", "Product."} {
+				if !got[k] {
+					t.Errorf("--json has no error for %s: %+v", k, r.Findings)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckRefusesWriter runs check with superuser credentials and no override: the audit fails
+// the check with the fix, and the exit error counts it.
+func TestCheckRefusesWriter(t *testing.T) {
+	for _, engine := range []string{"postgres", "mariadb"} {
+		t.Run(engine, func(t *testing.T) {
+			e := freshDB(t, engine)
+			out, err := runCheck(t, "-config", writeConfig(t, e, "", demo.Catalog()))
+			if err == nil || err.Error() != "check found 1 error" {
+				t.Fatalf("err = %v\n%s", err, out)
+			}
+			if !strings.Contains(out, "fix: ") || !strings.Contains(out, "can ") {
+				t.Errorf("no privilege finding with a fix:\n%s", out)
+			}
+		})
+	}
+}
+
+// readOnlyDSN creates a user with SELECT on the demo views only and returns a DSN for it.
+func readOnlyDSN(t *testing.T, e engineDB) string {
+	t.Helper()
+	name := fmt.Sprintf("vg_ro_%d", time.Now().UnixNano()%1e9)
+	switch e.engine {
+	case "postgres":
+		e.exec(t, "CREATE ROLE "+name+" LOGIN", "GRANT SELECT ON v_invoices, v_customers, v_products TO "+name)
+		t.Cleanup(func() { e.exec(t, "DROP OWNED BY "+name, "DROP ROLE "+name) })
+		u, _ := url.Parse(e.dsn)
+		u.User = url.User(name)
+		return u.String()
+	default:
+		cfg, _ := mysql.ParseDSN(e.dsn)
+		e.exec(t, "CREATE USER '"+name+"'@'%' IDENTIFIED BY 'ro-pw'", "GRANT SELECT ON "+cfg.DBName+".* TO '"+name+"'@'%'",
+			// MariaDB hides a view's columns from users who may not run the functions it calls.
+			"GRANT EXECUTE ON FUNCTION "+cfg.DBName+".vg_int32 TO '"+name+"'@'%'")
+		t.Cleanup(func() { e.exec(t, "DROP USER '"+name+"'@'%'") })
+		cfg.User, cfg.Passwd = name, "ro-pw"
+		return cfg.FormatDSN()
+	}
+}
+
+// TestCheckReadOnlyUser is the production shape: a user with SELECT only passes the audit, and
+// a configured erp_schemas entry that does not exist is an error.
+func TestCheckReadOnlyUser(t *testing.T) {
+	for _, engine := range []string{"postgres", "mariadb"} {
+		t.Run(engine, func(t *testing.T) {
+			e := freshDB(t, engine)
+			e.dsn = readOnlyDSN(t, e)
+			r, err := checkJSON(t, "-config", writeConfig(t, e, "", demo.Catalog()))
+			if err != nil || r.Errors != 0 {
+				t.Fatalf("read-only user: %v %+v", err, r.Findings)
+			}
+			r, err = checkJSON(t, "-config", writeConfig(t, e, ", erp_schemas: [no_such_schema]", demo.Catalog()))
+			if err == nil || r.Errors != 1 || !strings.Contains(r.Findings[0].Message, "erp_schemas no_such_schema do not exist") {
+				t.Fatalf("missing erp schema: %v %+v", err, r.Findings)
+			}
+		})
+	}
+}
+
+func TestCheckBadConfig(t *testing.T) {
+	r, err := checkJSON(t, "-config", "testdata/does-not-exist.yaml")
+	if err == nil || r.Errors != 1 || !strings.Contains(r.Findings[0].Message, "does-not-exist.yaml") {
+		t.Fatalf("%v %+v", err, r)
+	}
+}
+
+// TestCheckEveryReplica lists two replicas, one of them a dead port: check connects to both,
+// reports the dead one as an error and checks the other.
+func TestCheckEveryReplica(t *testing.T) {
+	e := freshDB(t, "postgres")
+	e.dsn = readOnlyDSN(t, e)
+	u, _ := url.Parse(e.dsn)
+	u.Host = "127.0.0.1:1"
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "catalog.yaml"), demo.Catalog(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf(`catalog: catalog.yaml
+cursor_secret: %s
+environments:
+  dev:
+    sources:
+      demo:
+        driver: postgres
+        require_replica: false
+        replicas:
+          - {name: r1, dsn: %q}
+          - {name: dead, dsn: %q}
+`, strings.Repeat("s", 40), e.dsn, u.String())
+	path := filepath.Join(dir, "viewgate.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCheck(t, "-config", path)
+	if err == nil || err.Error() != "check found 1 error" {
+		t.Fatalf("err = %v\n%s", err, out)
+	}
+	for _, want := range []string{"source demo, replica r1 (", "source demo, replica dead (", "  error   cannot connect: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if i, j := strings.Index(out, "replica dead"), strings.Index(out, "cannot connect"); j < i {
+		t.Errorf("the connection error is not listed under the dead replica:\n%s", out)
+	}
+}

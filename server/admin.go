@@ -1,0 +1,103 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/viewgate/viewgate/auth"
+)
+
+// AdminRole is the role admin routes require unless AdminOptions.Role says otherwise.
+const AdminRole = "admin"
+
+// AdminOptions configures the admin routes.
+type AdminOptions struct {
+	Auth       Authenticator
+	Role       string                             // required role; "" = AdminRole
+	ReloadKeys func(context.Context) (int, error) // reloads the keys file; returns the number of keys
+	Failures   *auth.FailureLog                   // nil: a default rate-limited log on Log
+	Log        *slog.Logger
+}
+
+// Admin returns the admin routes under /admin/: POST /admin/keys/reload reloads the keys file.
+// Every route answers 401 without a valid credential and 403 without the admin role.
+func Admin(o AdminOptions) http.Handler {
+	if o.Role == "" {
+		o.Role = AdminRole
+	}
+	if o.Failures == nil {
+		o.Failures = defaultFailures(o.Log)
+	}
+	gh := &graphqlHandler{o: GraphQLOptions{Log: o.Log, Failures: o.Failures}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/admin/keys/reload", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := gh.admit(w, r, o.Auth, o.Role); !ok {
+			return
+		}
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			gh.write(w, r, http.StatusMethodNotAllowed, response{Errors: []errorEntry{gh.entry(r.Context(), fmt.Errorf("%w: use POST", errMethod), classify(errMethod))}})
+			return
+		}
+		if o.ReloadKeys == nil {
+			gh.fail(w, r, fmt.Errorf("%w: no keys file is configured", errBadRequest))
+			return
+		}
+		n, err := o.ReloadKeys(r.Context())
+		if err != nil {
+			o.Log.ErrorContext(r.Context(), "keys file reload failed", "error", err.Error())
+			gh.fail(w, r, err)
+			return
+		}
+		o.Log.InfoContext(r.Context(), "keys file reloaded by admin", "keys", n)
+		data, _ := json.Marshal(map[string]any{"reloaded": true, "keys": n})
+		gh.write(w, r, http.StatusOK, response{Data: data})
+	})
+	return mux
+}
+
+// admit authenticates the request and checks role ("" = any role); it answers 401 or 403 itself
+// and reports false when it did.
+func (h *graphqlHandler) admit(w http.ResponseWriter, r *http.Request, a Authenticator, role string) (*auth.Principal, bool) {
+	ctx := r.Context()
+	who, err := a.Authenticate(r)
+	if err != nil {
+		h.unauthenticated(w, r, err)
+		return nil, false
+	}
+	SetLogAttrs(ctx, slog.String("tenant", who.Tenant), slog.String("credential", who.CredentialID))
+	if role != "" && !who.HasRole(role) {
+		h.fail(w, r, errNotAdmin)
+		return nil, false
+	}
+	return who, true
+}
+
+// unauthenticated answers 401 with an RFC 6750 challenge: no error attribute when the request
+// had no credential, else error="invalid_token" and the failure's caller-safe description.
+func (h *graphqlHandler) unauthenticated(w http.ResponseWriter, r *http.Request, err error) {
+	SetLogAttrs(r.Context(), slog.String("authFailure", auth.Reason(err)))
+	h.o.Failures.Failed(r.Context(), err, r.RemoteAddr)
+	w.Header().Set("WWW-Authenticate", Challenge(err))
+	h.fail(w, r, err)
+}
+
+// Challenge returns the WWW-Authenticate value for an authentication error.
+func Challenge(err error) string {
+	if auth.Reason(err) == "no_credentials" {
+		return `Bearer realm="viewgate"`
+	}
+	desc := strings.NewReplacer(`"`, "'", `\`, "/").Replace(auth.Description(err))
+	return `Bearer realm="viewgate", error="invalid_token", error_description="` + desc + `"`
+}
+
+// defaultFailures is the failure log used when none is injected: 10 lines at once per reason,
+// then one per second.
+func defaultFailures(log *slog.Logger) *auth.FailureLog {
+	return auth.NewFailureLog(log, 10, time.Second, nil)
+}
