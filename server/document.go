@@ -164,9 +164,10 @@ func checkNesting(q string, max int) error {
 // skipString returns the index of the closing quote of the string starting at i.
 func skipString(q string, i int) int {
 	if len(q) >= i+3 && q[i:i+3] == `"""` {
+		// In a block string only \""" is an escape, as in graphql-go's lexer.
 		for j := i + 3; j+2 < len(q); j++ {
-			if q[j] == '\\' {
-				j++
+			if q[j] == '\\' && j+3 < len(q) && q[j+1:j+4] == `"""` {
+				j += 3
 				continue
 			}
 			if q[j:j+3] == `"""` {
@@ -195,29 +196,73 @@ func checkComplexity(doc *ast.Document, lim Limits) error {
 			frags[f.Name.Value] = f
 		}
 	}
+	if len(doc.Definitions) > maxDefinitions {
+		return fmt.Errorf("the document has more than %d operations and fragments", maxDefinitions)
+	}
+	// One count for the whole document: operations with their fragments expanded, then the
+	// fragments no operation uses, whose fields cost validation time too.
+	c := counter{frags: frags, lim: lim, path: map[string]bool{}, used: map[string]bool{}}
 	for _, def := range doc.Definitions {
-		var set *ast.SelectionSet
-		switch d := def.(type) {
-		case *ast.OperationDefinition:
-			set = d.SelectionSet
-		case *ast.FragmentDefinition:
-			set = d.SelectionSet
-		default:
-			continue
+		if d, ok := def.(*ast.OperationDefinition); ok {
+			for _, v := range d.VariableDefinitions {
+				if err := c.values(v.DefaultValue); err != nil {
+					return err
+				}
+			}
+			if err := c.walk(d.SelectionSet, 1); err != nil {
+				return err
+			}
 		}
-		c := counter{frags: frags, lim: lim, path: map[string]bool{}}
-		if err := c.walk(set, 1); err != nil {
-			return err
+	}
+	for _, def := range doc.Definitions {
+		if d, ok := def.(*ast.FragmentDefinition); ok && !c.used[d.Name.Value] {
+			if err := c.spread(d.Name.Value, 1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Document bounds beyond the configurable limits: they keep validation time and the memory of a
+// cached document small whatever the body size.
+const (
+	maxDefinitions = 50   // operations and fragments
+	maxValueNodes  = 5000 // literal values in arguments (list items and object fields count)
+)
+
+// values counts the literal value nodes of an argument.
+func (c *counter) values(v ast.Value) error {
+	if v == nil {
+		return nil
+	}
+	if c.valueNodes++; c.valueNodes > maxValueNodes {
+		return fmt.Errorf("query holds more than %d literal values; pass large inputs as variables", maxValueNodes)
+	}
+	switch x := v.(type) {
+	case *ast.ListValue:
+		for _, item := range x.Values {
+			if err := c.values(item); err != nil {
+				return err
+			}
+		}
+	case *ast.ObjectValue:
+		for _, f := range x.Fields {
+			if err := c.values(f.Value); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
 type counter struct {
-	frags  map[string]*ast.FragmentDefinition
-	lim    Limits
-	fields int
-	path   map[string]bool
+	frags      map[string]*ast.FragmentDefinition
+	lim        Limits
+	fields     int
+	valueNodes int
+	path       map[string]bool // fragments on the current path, to find cycles
+	used       map[string]bool // fragments reached so far
 }
 
 func (c *counter) walk(set *ast.SelectionSet, depth int) error {
@@ -233,6 +278,11 @@ func (c *counter) walk(set *ast.SelectionSet, depth int) error {
 		case *ast.Field:
 			if c.fields++; c.fields > c.lim.MaxFields {
 				return fmt.Errorf("query selects more than the limit of %d fields", c.lim.MaxFields)
+			}
+			for _, a := range s.Arguments {
+				if err := c.values(a.Value); err != nil {
+					return err
+				}
 			}
 			err = c.walk(s.SelectionSet, depth+1)
 		case *ast.InlineFragment:
@@ -255,7 +305,7 @@ func (c *counter) spread(name string, depth int) error {
 	if f == nil {
 		return nil // validation reports unknown fragments
 	}
-	c.path[name] = true
+	c.path[name], c.used[name] = true, true
 	defer delete(c.path, name)
 	return c.walk(f.SelectionSet, depth)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -118,5 +119,34 @@ func TestQueryLogHasNoPII(t *testing.T) {
 	}
 	if !regexp.MustCompile(`^SELECT .* LIMIT \?$`).MatchString(entry["sql"].(string)) {
 		t.Errorf("logged SQL is not a placeholder SELECT: %v", entry["sql"])
+	}
+}
+
+// TestDocumentBounds: documents built to make the parser or validator work hard are refused
+// before either runs, with QUERY_TOO_COMPLEX.
+func TestDocumentBounds(t *testing.T) {
+	s := newStack(t, "sqlite")
+	deep := strings.Repeat("{a", 100) + strings.Repeat("}", 100)
+	var frags strings.Builder
+	for i := 0; i < 60; i++ {
+		frags.WriteString(" fragment F" + strconv.Itoa(i) + " on Product { sku }")
+	}
+	values := `""` + strings.Repeat(`,""`, 5100)
+	cases := map[string]string{
+		"block string hiding nesting": `{ products(first: 1, search: """\\""" """) ` + deep + ` }`,
+		"many unused fragments":       `{ products(first: 1) { nodes { sku } } }` + frags.String(),
+		"huge literal list":           `{ invoices(where: {status: {in: [` + values + `]}}) { nodes { id } } }`,
+	}
+	for name, q := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, p := s.query(t, "acme", q, nil)
+			if code != 400 || len(p.Errors) == 0 || p.Errors[0].Extensions["code"] != "QUERY_TOO_COMPLEX" {
+				t.Fatalf("got %d %+v, want 400 QUERY_TOO_COMPLEX", code, p.Errors)
+			}
+			// The raw-text check, not the parser, must catch the nesting.
+			if strings.HasPrefix(name, "block") && !strings.Contains(p.Errors[0].Message, "nested deeper than") {
+				t.Errorf("caught after parsing: %s", p.Errors[0].Message)
+			}
+		})
 	}
 }
