@@ -333,14 +333,22 @@ func (r *Router) admit(ctx context.Context) (func(), error) {
 		return func() { <-slots }, nil
 	default:
 	}
+	wait := time.NewTimer(tenantWait)
+	defer wait.Stop()
 	select {
 	case slots <- struct{}{}:
 		return func() { <-slots }, nil
+	case <-wait.C:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("source %s: %w: tenant %s already runs %d statements: %w",
-			r.o.Name, ErrTenantBusy, tenant, r.o.TenantMaxConcurrency, ctx.Err())
 	}
+	// ctx.Err() is not wrapped: the answer is 503 UNAVAILABLE with Retry-After, not a timeout.
+	return nil, fmt.Errorf("source %s: %w: tenant %s already runs %d statements (%v)",
+		r.o.Name, ErrTenantBusy, tenant, r.o.TenantMaxConcurrency, ctx.Err())
 }
+
+// tenantWait bounds how long a statement waits for its tenant's slot before the request is
+// answered 503 with Retry-After.
+const tenantWait = 2 * time.Second
 
 // Ping checks that at least one replica (or the fallback) is in rotation; it returns an
 // error wrapping ErrNoHealthyReplica if none is.

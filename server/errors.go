@@ -21,6 +21,10 @@ var (
 	errNotAdmin     = errors.New("forbidden: this route needs the admin role")
 )
 
+// statusClientClosed is the status logged when the client went away before the answer
+// (nginx's 499); the client never sees it.
+const statusClientClosed = 499
+
 // class is how one error is shown to a client.
 type class struct {
 	status int
@@ -43,6 +47,7 @@ var classes = []struct {
 	{[]error{errBodyTooLarge}, class{http.StatusRequestEntityTooLarge, "BAD_USER_INPUT", true, ""}},
 	{[]error{errMethod}, class{http.StatusMethodNotAllowed, "BAD_USER_INPUT", true, ""}},
 	{[]error{errBadRequest, views.ErrBadFilter, views.ErrBadCursor, views.ErrBadOrder, views.ErrBadPageSize, views.ErrBadValue}, class{http.StatusBadRequest, "BAD_USER_INPUT", true, ""}},
+	{[]error{context.Canceled}, class{statusClientClosed, "CANCELLED", false, "the request was cancelled"}},
 	{[]error{replica.ErrTimeout, context.DeadlineExceeded}, class{http.StatusGatewayTimeout, "TIMEOUT", false, "the query took longer than the statement timeout; narrow it with where or a smaller first"}},
 	{[]error{replica.ErrUnavailable}, class{http.StatusServiceUnavailable, "UNAVAILABLE", false, "the database is unavailable; retry later"}},
 }

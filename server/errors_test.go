@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -35,6 +36,8 @@ func TestClassify(t *testing.T) {
 		{fmt.Errorf("%s: %w", secret, replica.ErrTimeout), 504, "TIMEOUT", false},
 		{fmt.Errorf("%s: %w", secret, replica.ErrUnavailable), 503, "UNAVAILABLE", false},
 		{errBodyTooLarge, 413, "BAD_USER_INPUT", true},
+		{fmt.Errorf("query x: %w", context.Canceled), 499, "CANCELLED", false},
+		{fmt.Errorf("source s: %w: tenant t (%v)", replica.ErrTenantBusy, context.DeadlineExceeded), 503, "UNAVAILABLE", false},
 		{errors.New(secret), 500, "INTERNAL", false},
 	}
 	for _, tc := range cases {

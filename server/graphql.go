@@ -148,8 +148,11 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, fe := range res.Errors {
 		c, cause := cause(fe, res.Data == nil)
-		if c.code == internal.code {
+		switch c.code {
+		case internal.code:
 			h.o.Log.ErrorContext(ctx, "graphql execution failed", "error", cause.Error())
+		case "CANCELLED":
+			h.o.Log.InfoContext(ctx, "client went away", "error", cause.Error())
 		}
 		e := h.entry(ctx, cause, c)
 		e.Locations, e.Path = locations(fe), fe.Path

@@ -129,7 +129,10 @@ func parseDecimal(v any, scale int) (any, error) {
 		if !decimalRe.MatchString(x) {
 			return nil, fmt.Errorf("%w: want a decimal number as a string, like \"12.50\"", ErrBadValue)
 		}
-		return formatDecimal(x, scale), nil
+		// Exact: a filter operand with more places than the column compares at full precision
+		// (4.994 is not equal to 4.99); only output is rounded to the scale.
+		_, frac, _ := strings.Cut(x, ".")
+		return formatDecimal(x, max(scale, len(frac))), nil
 	default:
 		f, ok := number(v)
 		if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
@@ -340,7 +343,7 @@ func decodeString(c *Column, s string) (any, error) {
 	switch c.Type {
 	case Decimal:
 		if !decimalRe.MatchString(s) {
-			return nil, fmt.Errorf("decode %s: %q is not a decimal", c.Name, s)
+			return nil, fmt.Errorf("decode %s: the value is not a decimal", c.Name) // never quote data: it may be PII
 		}
 		return formatDecimal(s, *c.Scale), nil
 	case UUID:
@@ -357,7 +360,7 @@ func decodeString(c *Column, s string) (any, error) {
 				return t.UTC(), nil
 			}
 		}
-		return nil, fmt.Errorf("decode %s: %q is not a date or timestamp", c.Name, s)
+		return nil, fmt.Errorf("decode %s: the value is not a date or timestamp", c.Name)
 	}
 	return s, nil
 }
