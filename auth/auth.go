@@ -75,6 +75,9 @@ func NewKeys(keys []Key, anonymous *Principal) (*Keys, error) {
 // it returns ErrNoCredentials or ErrUnknownKey otherwise. Keys in the URL are never read.
 func (k *Keys) Authenticate(r *http.Request) (*Principal, error) {
 	secret := Credential(r)
+	if secret == "" && CredentialSent(r) {
+		return nil, ErrBadHeader
+	}
 	if secret == "" {
 		if k.anonymous != nil {
 			return k.anonymous, nil
@@ -98,6 +101,12 @@ func (k *Keys) Lookup(secret string) (*Principal, error) {
 		return nil, ErrUnknownKey
 	}
 	return found, nil
+}
+
+// CredentialSent reports whether the request carries an Authorization or X-API-Key header at all,
+// readable or not: a request that tried to authenticate is never anonymous.
+func CredentialSent(r *http.Request) bool {
+	return len(r.Header.Values("X-API-Key")) > 0 || r.Header.Get("Authorization") != ""
 }
 
 // Credential returns the request's credential: the X-API-Key header, else an Authorization: Bearer

@@ -33,7 +33,10 @@ func TestKeysAuthenticate(t *testing.T) {
 		{"unknown key", keys, map[string]string{"X-API-Key": "secret-c-0123456789"}, "/", nil, ErrUnknownKey},
 		{"prefix of a key", keys, map[string]string{"X-API-Key": "secret-a-012345678"}, "/", nil, ErrUnknownKey},
 		{"no key", keys, nil, "/", nil, ErrNoCredentials},
-		{"basic auth is not a key", keys, map[string]string{"Authorization": "Basic c2VjcmV0"}, "/", nil, ErrNoCredentials},
+		{"basic auth is not a key", keys, map[string]string{"Authorization": "Basic c2VjcmV0"}, "/", nil, ErrBadHeader},
+		{"a malformed credential is never anonymous", anon, map[string]string{"Authorization": "Bearer "}, "/", nil, ErrBadHeader},
+		{"a blank X-API-Key is never anonymous", anon, map[string]string{"X-API-Key": "   "}, "/", nil, ErrBadHeader},
+		{"basic auth is never anonymous", anon, map[string]string{"Authorization": "Basic dXNlcjpwYXNz"}, "/", nil, ErrBadHeader},
 		{"key in the url is ignored", keys, nil, "/?api_key=secret-a-0123456789&key=secret-a-0123456789", nil, ErrNoCredentials},
 		{"anonymous allowed", anon, nil, "/", &Principal{Tenant: "demo", CredentialID: "anonymous", Roles: []string{"public"}}, nil},
 		{"a wrong key is not anonymous", anon, map[string]string{"X-API-Key": "nope-nope-nope-nope"}, "/", nil, ErrUnknownKey},
@@ -70,5 +73,23 @@ func TestPrincipalRoles(t *testing.T) {
 	p := &Principal{Roles: []string{"reporting", "pii"}}
 	if !p.HasRole("pii") || p.HasRole("admin") || !p.HasAny([]string{"analyst", "reporting"}) || p.HasAny([]string{"analyst"}) || p.HasAny(nil) {
 		t.Error("role checks are wrong")
+	}
+}
+
+func TestChainMalformedIsNotAnonymous(t *testing.T) {
+	c := &Chain{Anonymous: &Principal{Tenant: "demo", CredentialID: "anonymous"}}
+	for _, h := range []map[string]string{
+		{"Authorization": "Bearer"}, {"Authorization": "Token vgk_abc"}, {"Authorization": "Basic dXNlcjpwYXNz"}, {"X-API-Key": ""},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		for k, v := range h {
+			r.Header[k] = []string{v}
+		}
+		if p, err := c.Authenticate(r); !errors.Is(err, ErrBadHeader) {
+			t.Errorf("%v: got %v %v, want ErrBadHeader", h, p, err)
+		}
+	}
+	if p, err := c.Authenticate(httptest.NewRequest("GET", "/", nil)); err != nil || p.CredentialID != "anonymous" {
+		t.Errorf("no headers: got %v %v, want the anonymous principal", p, err)
 	}
 }

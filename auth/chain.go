@@ -18,6 +18,8 @@ type Chain struct {
 func (c *Chain) Authenticate(r *http.Request) (*Principal, error) {
 	cred := Credential(r)
 	switch {
+	case cred == "" && CredentialSent(r):
+		return nil, ErrBadHeader
 	case cred == "":
 		if c.Anonymous != nil {
 			return c.Anonymous, nil

@@ -20,13 +20,14 @@ var (
 	ErrIDToken       = errors.New("an ID token is not an access token: send an access token")
 	ErrJWTDisabled   = errors.New("bearer JWTs are not accepted by this server")
 	ErrMissingClaims = errors.New("the token lacks a required claim (exp, iss or aud)")
+	ErrBadHeader     = errors.New("unreadable credential: send Authorization: Bearer <token> or a non-empty X-API-Key")
 )
 
 // Unauthenticated lists every error that means 401, for the server's error table.
 var Unauthenticated = []error{
 	ErrNoCredentials, ErrUnknownKey, ErrKeyExpired, ErrKeyRevoked, ErrMalformed, ErrAlgorithm,
 	ErrUnknownKeyID, ErrBadSignature, ErrExpired, ErrNotYetValid, ErrWrongIssuer, ErrWrongAudience,
-	ErrIDToken, ErrJWTDisabled, ErrMissingClaims,
+	ErrIDToken, ErrJWTDisabled, ErrMissingClaims, ErrBadHeader,
 }
 
 // reasons name each 401 for logs and metrics.
@@ -36,7 +37,7 @@ var reasons = map[error]string{
 	ErrUnknownKeyID: "unknown_kid", ErrBadSignature: "bad_signature", ErrExpired: "expired",
 	ErrNotYetValid: "not_yet_valid", ErrWrongIssuer: "wrong_issuer", ErrWrongAudience: "wrong_audience",
 	ErrIDToken: "id_token", ErrJWTDisabled: "jwt_disabled",
-	ErrMissingClaims: "missing_claims",
+	ErrMissingClaims: "missing_claims", ErrBadHeader: "bad_header",
 }
 
 // Reason returns a short, stable name of an authentication error ("expired", "unknown_key"…), or
