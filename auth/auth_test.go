@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -83,7 +84,7 @@ func TestChainMalformedIsNotAnonymous(t *testing.T) {
 	} {
 		r := httptest.NewRequest("GET", "/", nil)
 		for k, v := range h {
-			r.Header[k] = []string{v}
+			r.Header[http.CanonicalHeaderKey(k)] = []string{v}
 		}
 		if p, err := c.Authenticate(r); !errors.Is(err, ErrBadHeader) {
 			t.Errorf("%v: got %v %v, want ErrBadHeader", h, p, err)
