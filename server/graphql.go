@@ -117,7 +117,11 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.write(w, r, classify(doc.reason).status, response{Errors: h.entries(ctx, doc.errs, doc.reason)})
 		return
 	}
-	if err := checkOperation(doc.ast, p.OperationName, r.Method); err != nil {
+	op, err := operation(doc.ast, p.OperationName)
+	if err == nil {
+		err = checkVariables(&h.o.Schema, op, p.Variables)
+	}
+	if err != nil {
 		if errors.Is(err, errWrite) && r.Method == http.MethodGet {
 			w.Header().Set("Allow", "POST")
 			h.write(w, r, http.StatusMethodNotAllowed, response{Errors: []errorEntry{h.entry(ctx, err, classify(err))}})
@@ -190,8 +194,9 @@ func locations(fe gqlerrors.FormattedError) []any {
 	return out
 }
 
-// checkOperation refuses mutations and subscriptions, and GET for anything but a query.
-func checkOperation(doc *ast.Document, name, method string) error {
+// operation returns the operation a request runs, refusing mutations and subscriptions (the
+// caller answers a mutation over GET with 405).
+func operation(doc *ast.Document, name string) (*ast.OperationDefinition, error) {
 	var ops []*ast.OperationDefinition
 	for _, def := range doc.Definitions {
 		if op, ok := def.(*ast.OperationDefinition); ok && (name == "" || (op.Name != nil && op.Name.Value == name)) {
@@ -199,18 +204,18 @@ func checkOperation(doc *ast.Document, name, method string) error {
 		}
 	}
 	if len(ops) == 0 {
-		return fmt.Errorf("%w: no operation named %q", errBadRequest, name)
+		return nil, fmt.Errorf("%w: no operation named %q", errBadRequest, name)
 	}
 	if len(ops) > 1 {
-		return fmt.Errorf("%w: the document has several operations; send operationName", errBadRequest)
+		return nil, fmt.Errorf("%w: the document has several operations; send operationName", errBadRequest)
 	}
 	switch ops[0].Operation {
 	case ast.OperationTypeMutation:
-		return errWrite
+		return nil, errWrite
 	case ast.OperationTypeSubscription:
-		return fmt.Errorf("%w: subscriptions are not supported", errBadRequest)
+		return nil, fmt.Errorf("%w: subscriptions are not supported", errBadRequest)
 	}
-	return nil
+	return ops[0], nil
 }
 
 // readParams reads a GET query string or a POST JSON body.

@@ -150,3 +150,31 @@ func TestDocumentBounds(t *testing.T) {
 		})
 	}
 }
+
+// TestVariableTypes: a variable of the wrong JSON type is a 400, not a silently different filter.
+func TestVariableTypes(t *testing.T) {
+	s := newStack(t, "sqlite")
+	cases := []struct {
+		query string
+		vars  map[string]any
+	}{
+		{`query($w: InvoiceWhere) { invoices(where: $w) { totalCount } }`, map[string]any{"w": map[string]any{"status": map[string]any{"eq": []any{"paid"}}}}},
+		{`query($s: String) { invoices(search: $s) { totalCount } }`, map[string]any{"s": []any{"GLX"}}},
+		{`query($s: String) { invoices(search: $s) { totalCount } }`, map[string]any{"s": map[string]any{"x": 1}}},
+		{`query($n: Int) { invoices(first: $n) { totalCount } }`, map[string]any{"n": "3"}},
+		{`query($n: Int) { invoices(first: $n) { totalCount } }`, map[string]any{"n": 2.5}},
+		{`query($o: [InvoiceOrderBy!]) { invoices(orderBy: $o) { totalCount } }`, map[string]any{"o": []any{map[string]any{"field": 1}}}},
+	}
+	for _, tc := range cases {
+		code, p := s.query(t, "acme", tc.query, tc.vars)
+		if code != 400 || len(p.Errors) != 1 || p.Errors[0].Extensions["code"] != "BAD_USER_INPUT" || !strings.Contains(p.Errors[0].Message, "variable $") {
+			t.Errorf("%s %v: got %d %+v, want 400 naming the variable", tc.query, tc.vars, code, p.Errors)
+		}
+	}
+	// Well-typed variables still work, including a single value for a list.
+	code, p := s.query(t, "acme", `query($w: InvoiceWhere, $n: Int) { invoices(where: $w, first: $n) { totalCount nodes { id } } }`,
+		map[string]any{"n": 2, "w": map[string]any{"status": map[string]any{"in": "paid"}}})
+	if code != 200 || len(p.Data["invoices"].Nodes) != 2 {
+		t.Fatalf("well-typed variables: %d %+v", code, p.Errors)
+	}
+}
