@@ -220,9 +220,7 @@ func (r *Router) run(ctx context.Context, m *member, sql string, args []any, fn 
 			return fn(seen)
 		}
 	}
-	m.inflight.Add(1)
-	err = c.query.query(ctx, sql, args, r.o.StatementTimeout, call)
-	m.inflight.Add(-1)
+	err = m.run(func() error { return c.query.query(ctx, sql, args, r.o.StatementTimeout, call) })
 	if err == nil {
 		return false, nil
 	}
@@ -378,4 +376,12 @@ func (r *Router) Close() {
 	for _, m := range r.members() {
 		m.close()
 	}
+}
+
+// run counts a statement in flight on the replica while it runs, even if it panics, so that a
+// recovered panic cannot skew routing for good.
+func (m *member) run(f func() error) error {
+	m.inflight.Add(1)
+	defer m.inflight.Add(-1)
+	return f()
 }

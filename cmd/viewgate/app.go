@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -174,7 +176,7 @@ func (a *app) wire(ctx context.Context, stderr io.Writer) error {
 	}
 	res := resolvers.New(resolvers.Options{
 		Sources: srcs, Log: a.qlog, DefaultPageSize: a.cfg.Limits.DefaultPageSize,
-		PIIKey: []byte(a.cfg.CursorSecret), ErrorCode: server.ErrorCode,
+		PIIKey: piiKey(a.cfg.CursorSecret), ErrorCode: server.ErrorCode,
 	})
 	if a.schema, err = schema.New(a.catalog, res); err != nil {
 		return err
@@ -274,3 +276,11 @@ func printSchema(ctx context.Context, args []string, getenv func(string) string,
 }
 
 const introspection = `{ __schema { types { name kind description fields { name description type { name kind ofType { name kind ofType { name kind ofType { name kind } } } } } inputFields { name description type { name kind ofType { name kind ofType { name kind } } } } enumValues { name } } } }`
+
+// piiKey derives the key of pii: hash columns from the cursor secret, so that the two uses of
+// the secret are separate: a PII hash says nothing about a cursor's MAC, and the reverse.
+func piiKey(secret string) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("viewgate pii hash v1"))
+	return m.Sum(nil)
+}
