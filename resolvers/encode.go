@@ -114,7 +114,7 @@ func (r *Resolvers) appendNode(buf []byte, pg *page, row []any, fields []nodeFie
 			buf = appendString(buf, pg.view.Name)
 			continue
 		}
-		buf = appendValue(buf, f.show.col, r.present(pg.st, row, *f.show))
+		buf = appendValue(buf, f.show.col, r.present(row, *f.show))
 	}
 	return append(buf, '}')
 }

@@ -121,6 +121,9 @@ func (r *Resolvers) fetch(v *views.View, p graphql.ResolveParams) (*page, error)
 	if pg.st, err = src.Builder.Select(q); err != nil {
 		return nil, err
 	}
+	for i := range pg.show {
+		pg.show[i].at = index(pg.st, pg.show[i].col)
+	}
 	if pg.rows, err = r.run(ctx, src, who, q, pg.st, q.First+1); err != nil {
 		return nil, err
 	}
@@ -172,6 +175,7 @@ func (r *Resolvers) query(v *views.View, who *auth.Principal, p graphql.ResolveP
 type shown struct {
 	col  *views.Column
 	mode views.PII // PIINone: as is
+	at   int       // the column's position in the statement's row; -1 when not read
 }
 
 // projection picks the columns to read: requested ones, except PII the caller may not see in clear
@@ -203,7 +207,7 @@ func (r *Resolvers) maps(pg *page) map[string]any {
 	for i, row := range pg.rows {
 		n := make(map[string]any, len(pg.show))
 		for _, s := range pg.show {
-			n[s.col.Field] = r.present(pg.st, row, s)
+			n[s.col.Field] = r.present(row, s)
 		}
 		nodes[i] = n
 		if pg.sel.edges {
@@ -228,12 +232,12 @@ func (r *Resolvers) bounds(pg *page) (start, end any) {
 }
 
 // present returns the GraphQL value of one column of a row, masked as the caller's roles require.
-func (r *Resolvers) present(st *views.Statement, row []any, s shown) any {
+func (r *Resolvers) present(row []any, s shown) any {
 	switch s.mode {
 	case views.PIINone:
-		return views.Output(s.col, row[index(st, s.col)])
+		return views.Output(s.col, row[s.at])
 	case views.PIIHash:
-		return r.hash(views.Output(s.col, row[index(st, s.col)]))
+		return r.hash(views.Output(s.col, row[s.at]))
 	case views.PIIMask:
 		if s.col.Type == views.Text {
 			return PIIMask

@@ -51,7 +51,7 @@ func (c *Cursors) mac(payload []byte) []byte {
 
 // encode returns the cursor for the row values of a statement's ordering terms.
 func (c *Cursors) encode(st *Statement, row []any) string {
-	p := cursorPayload{View: st.view.Field, Order: st.orderSig, Scope: st.scope, Values: make([]any, len(st.Terms))}
+	p := cursorPayload{View: st.view.Field, Order: st.orderSig, Scope: st.cursorScope(), Values: make([]any, len(st.Terms))}
 	for i, t := range st.Terms {
 		p.Values[i] = cursorValue(t.Column, row[st.termIndex[i]])
 	}

@@ -42,7 +42,8 @@ type Statement struct {
 	view      *View
 	termIndex []int // position of each term's column in Columns
 	orderSig  string
-	scope     string
+	query     *Query
+	scope     string // computed on first use: most pages issue no cursor and take none
 }
 
 // Builder compiles queries for one dialect.
@@ -76,7 +77,7 @@ func (b *Builder) Select(q *Query) (*Statement, error) {
 		for i, t := range st.Terms {
 			orderTerms[i] = OrderTerm{Column: t.Column.Name, Desc: t.Desc}
 		}
-		vals, err := b.Cursors.decode(q.After, q.View, orderTerms, st.orderSig, st.scope)
+		vals, err := b.Cursors.decode(q.After, q.View, orderTerms, st.orderSig, st.cursorScope())
 		if err != nil {
 			return nil, err
 		}
@@ -150,7 +151,7 @@ func (b *Builder) prepare(q *Query) (*Statement, sq.And, error) {
 		st.termIndex = append(st.termIndex, slices.Index(st.Columns, t.Column))
 	}
 	st.orderSig = orderSignature(terms)
-	st.scope = scope(q)
+	st.query = q
 	return st, pred, nil
 }
 
@@ -206,6 +207,14 @@ func orderSignature(terms []Term) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// cursorScope returns the statement's cursor scope, hashing it on first use.
+func (st *Statement) cursorScope() string {
+	if st.scope == "" {
+		st.scope = scope(st.query)
+	}
+	return st.scope
 }
 
 // scope hashes what a cursor is bound to besides view and order: tenant, filter and search.
