@@ -79,6 +79,16 @@ func parseKeysFlags(name string, args []string, getenv func(string) string, stde
 }
 
 // path returns the keys file: -file, else the config's auth.keys_file.
+// read returns the keys file's path and content.
+func (f *keysFlags) read() (string, *auth.KeysFile, error) {
+	path, err := f.path()
+	if err != nil {
+		return "", nil, err
+	}
+	file, err := auth.ReadKeysFile(path)
+	return path, file, err
+}
+
 func (f *keysFlags) path() (string, error) {
 	if f.file != "" {
 		return f.file, nil
@@ -117,11 +127,7 @@ func keysCreate(args []string, getenv func(string) string, now func() time.Time,
 	if err != nil {
 		return err
 	}
-	path, err := f.path()
-	if err != nil {
-		return err
-	}
-	file, err := auth.ReadKeysFile(path)
+	path, file, err := f.read()
 	if err != nil {
 		return err
 	}
@@ -174,11 +180,7 @@ func keysList(args []string, getenv func(string) string, now func() time.Time, s
 	if err != nil {
 		return err
 	}
-	path, err := f.path()
-	if err != nil {
-		return err
-	}
-	file, err := auth.ReadKeysFile(path)
+	_, file, err := f.read()
 	if err != nil {
 		return err
 	}
@@ -207,11 +209,7 @@ func keysRevoke(args []string, getenv func(string) string, now func() time.Time,
 	if len(f.positional) != 1 {
 		return errors.New("keys revoke needs exactly one key id (see keys list)")
 	}
-	path, err := f.path()
-	if err != nil {
-		return err
-	}
-	file, err := auth.ReadKeysFile(path)
+	path, file, err := f.read()
 	if err != nil {
 		return err
 	}
