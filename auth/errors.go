@@ -1,26 +1,30 @@
 package auth
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/viewgate/viewgate/fault"
+)
 
 // Errors of authentication; each means 401. Their messages are what a caller sees (in the body
 // and in WWW-Authenticate's error_description), so they never contain the credential.
 var (
-	ErrNoCredentials = errors.New("no credentials: send an API key in the X-API-Key header or a bearer token in Authorization")
-	ErrUnknownKey    = errors.New("unknown API key")
-	ErrKeyExpired    = errors.New("the API key has expired")
-	ErrKeyRevoked    = errors.New("the API key has been revoked")
-	ErrMalformed     = errors.New("the bearer token is malformed")
-	ErrAlgorithm     = errors.New("the token's signing algorithm is not allowed")
-	ErrUnknownKeyID  = errors.New("the token is signed with a key the issuer does not publish")
-	ErrBadSignature  = errors.New("the token's signature is invalid")
-	ErrExpired       = errors.New("the token has expired")
-	ErrNotYetValid   = errors.New("the token is not valid yet")
-	ErrWrongIssuer   = errors.New("the token is from an issuer this server does not trust")
-	ErrWrongAudience = errors.New("the token is not meant for this server (audience)")
-	ErrIDToken       = errors.New("an ID token is not an access token: send an access token")
-	ErrJWTDisabled   = errors.New("bearer JWTs are not accepted by this server")
-	ErrMissingClaims = errors.New("the token lacks a required claim (exp, iss or aud)")
-	ErrBadHeader     = errors.New("unreadable credential: send Authorization: Bearer <token> or a non-empty X-API-Key")
+	ErrNoCredentials = fault.New(fault.Unauthenticated, "no credentials: send an API key in the X-API-Key header or a bearer token in Authorization")
+	ErrUnknownKey    = fault.New(fault.Unauthenticated, "unknown API key")
+	ErrKeyExpired    = fault.New(fault.Unauthenticated, "the API key has expired")
+	ErrKeyRevoked    = fault.New(fault.Unauthenticated, "the API key has been revoked")
+	ErrMalformed     = fault.New(fault.Unauthenticated, "the bearer token is malformed")
+	ErrAlgorithm     = fault.New(fault.Unauthenticated, "the token's signing algorithm is not allowed")
+	ErrUnknownKeyID  = fault.New(fault.Unauthenticated, "the token is signed with a key the issuer does not publish")
+	ErrBadSignature  = fault.New(fault.Unauthenticated, "the token's signature is invalid")
+	ErrExpired       = fault.New(fault.Unauthenticated, "the token has expired")
+	ErrNotYetValid   = fault.New(fault.Unauthenticated, "the token is not valid yet")
+	ErrWrongIssuer   = fault.New(fault.Unauthenticated, "the token is from an issuer this server does not trust")
+	ErrWrongAudience = fault.New(fault.Unauthenticated, "the token is not meant for this server (audience)")
+	ErrIDToken       = fault.New(fault.Unauthenticated, "an ID token is not an access token: send an access token")
+	ErrJWTDisabled   = fault.New(fault.Unauthenticated, "bearer JWTs are not accepted by this server")
+	ErrMissingClaims = fault.New(fault.Unauthenticated, "the token lacks a required claim (exp, iss or aud)")
+	ErrBadHeader     = fault.New(fault.Unauthenticated, "unreadable credential: send Authorization: Bearer <token> or a non-empty X-API-Key")
 )
 
 // Unauthenticated lists every error that means 401, for the server's error table.

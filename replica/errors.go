@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"github.com/viewgate/viewgate/fault"
 	"io"
 	"net"
 	"net/url"
@@ -19,11 +20,13 @@ import (
 
 var (
 	// ErrTimeout reports that a statement hit the statement timeout or the caller's deadline.
-	ErrTimeout = errors.New("replica: statement timeout")
+	ErrTimeout = fault.Hidden(fault.Timeout, "replica: statement timeout",
+		"the query took longer than the statement timeout; narrow it with where or a smaller first")
 	// ErrWriteRefused reports that the database refused a write inside the read-only transaction.
-	ErrWriteRefused = errors.New("replica: write refused by read-only transaction")
+	ErrWriteRefused = fault.Hidden(fault.WriteRefused, "replica: write refused by read-only transaction",
+		"the database refused a write: viewgate is read-only")
 	// ErrUnavailable reports that the database could not be reached or dropped the connection.
-	ErrUnavailable = errors.New("replica: source unavailable")
+	ErrUnavailable = fault.Hidden(fault.Unavailable, "replica: source unavailable", "the database is unavailable; retry later")
 	// ErrUnknownDriver reports an Options.Driver outside postgres, mysql and sqlite.
 	ErrUnknownDriver = errors.New("replica: unknown driver")
 )

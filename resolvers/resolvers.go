@@ -7,8 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"github.com/viewgate/viewgate/fault"
 	"time"
 
 	"github.com/graphql-go/graphql"
@@ -54,8 +54,8 @@ func New(o Options) *Resolvers {
 
 // Errors born here.
 var (
-	ErrUnauthenticated = errors.New("not authenticated")
-	ErrForbidden       = errors.New("forbidden")
+	ErrUnauthenticated = fault.New(fault.Unauthenticated, "not authenticated")
+	ErrForbidden       = fault.New(fault.Forbidden, "forbidden")
 )
 
 // PIIMask is what a text PII column shows to callers without the pii role in mask mode.

@@ -5,21 +5,28 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/viewgate/viewgate/auth"
-	"github.com/viewgate/viewgate/replica"
-	"github.com/viewgate/viewgate/resolvers"
-	"github.com/viewgate/viewgate/views"
+	"github.com/viewgate/viewgate/fault"
 )
 
 // Errors born in the HTTP layer.
 var (
-	errBadRequest   = errors.New("bad request")
-	errTooComplex   = errors.New("query too complex")
-	errWrite        = errors.New("viewgate is read-only: mutations are refused")
-	errBodyTooLarge = errors.New("request body too large")
-	errMethod       = errors.New("method not allowed")
-	errNotAdmin     = errors.New("forbidden: this route needs the admin role")
+	errBadRequest   = fault.New(fault.BadUserInput, "bad request")
+	errTooComplex   = fault.New(fault.QueryTooComplex, "query too complex")
+	errWrite        = fault.New(fault.WriteRefused, "viewgate is read-only: mutations are refused")
+	errBodyTooLarge = withStatus(http.StatusRequestEntityTooLarge, fault.New(fault.BadUserInput, "request body too large"))
+	errMethod       = withStatus(http.StatusMethodNotAllowed, fault.New(fault.BadUserInput, "method not allowed"))
+	errNotAdmin     = fault.New(fault.Forbidden, "forbidden: this route needs the admin role")
+	errBusy         = fault.Hidden(fault.Unavailable, "server busy: too many requests in flight", "the server is busy; retry later")
 )
+
+// statusError is a sentinel whose HTTP status is not its code's usual one (413, 405).
+type statusError struct {
+	error
+	status int
+}
+
+func withStatus(status int, err error) error { return &statusError{err, status} }
+func (e *statusError) Unwrap() error         { return e.error }
 
 // statusClientClosed is the status logged when the client went away before the answer
 // (nginx's 499); the client never sees it.
@@ -28,52 +35,66 @@ const statusClientClosed = 499
 // class is how one error is shown to a client.
 type class struct {
 	status int
-	code   string
-	public bool   // the error's own message is safe to show
-	msg    string // the message shown when public is false
+	code   fault.Code
+	msg    string // shown when the error's own text is not public
 }
 
-// classes is the one table mapping errors to HTTP status and GraphQL extensions.code;
-// the first match wins, anything unmatched is INTERNAL.
-var classes = []struct {
-	is []error
-	c  class
-}{
-	{append([]error{resolvers.ErrUnauthenticated}, auth.Unauthenticated...), class{http.StatusUnauthorized, "UNAUTHENTICATED", true, ""}},
-	{[]error{resolvers.ErrForbidden, views.ErrNoTenant, errNotAdmin}, class{http.StatusForbidden, "FORBIDDEN", true, ""}},
-	{[]error{errWrite}, class{http.StatusBadRequest, "WRITE_REFUSED", true, ""}},
-	{[]error{replica.ErrWriteRefused}, class{http.StatusBadRequest, "WRITE_REFUSED", false, "the database refused a write: viewgate is read-only"}},
-	{[]error{errTooComplex}, class{http.StatusBadRequest, "QUERY_TOO_COMPLEX", true, ""}},
-	{[]error{errBodyTooLarge}, class{http.StatusRequestEntityTooLarge, "BAD_USER_INPUT", true, ""}},
-	{[]error{errMethod}, class{http.StatusMethodNotAllowed, "BAD_USER_INPUT", true, ""}},
-	{[]error{errBadRequest, views.ErrBadFilter, views.ErrBadCursor, views.ErrBadOrder, views.ErrBadPageSize, views.ErrBadValue}, class{http.StatusBadRequest, "BAD_USER_INPUT", true, ""}},
-	{[]error{context.Canceled}, class{statusClientClosed, "CANCELLED", false, "the request was cancelled"}},
-	{[]error{replica.ErrTimeout, context.DeadlineExceeded}, class{http.StatusGatewayTimeout, "TIMEOUT", false, "the query took longer than the statement timeout; narrow it with where or a smaller first"}},
-	{[]error{replica.ErrUnavailable}, class{http.StatusServiceUnavailable, "UNAVAILABLE", false, "the database is unavailable; retry later"}},
+// statuses is the one table mapping error codes to HTTP statuses, with the sentence a client
+// reads when the error's own text is not for it. Codes are born with the errors (package fault).
+var statuses = map[fault.Code]class{
+	fault.Unauthenticated: {http.StatusUnauthorized, fault.Unauthenticated, "not authenticated"},
+	fault.Forbidden:       {http.StatusForbidden, fault.Forbidden, "forbidden"},
+	fault.BadUserInput:    {http.StatusBadRequest, fault.BadUserInput, "bad request"},
+	fault.QueryTooComplex: {http.StatusBadRequest, fault.QueryTooComplex, "query too complex"},
+	fault.WriteRefused:    {http.StatusBadRequest, fault.WriteRefused, "viewgate is read-only"},
+	fault.RateLimited:     {http.StatusTooManyRequests, fault.RateLimited, "rate limited; retry after Retry-After"},
+	fault.Timeout:         {http.StatusGatewayTimeout, fault.Timeout, "the query took longer than the statement timeout; narrow it with where or a smaller first"},
+	fault.Unavailable:     {http.StatusServiceUnavailable, fault.Unavailable, "the database is unavailable; retry later"},
+	fault.Cancelled:       {statusClientClosed, fault.Cancelled, "the request was cancelled"},
+	fault.Internal:        {http.StatusInternalServerError, fault.Internal, "internal error; quote the requestId when reporting it"},
 }
 
-var internal = class{http.StatusInternalServerError, "INTERNAL", false, "internal error; quote the requestId when reporting it"}
-
+// classify returns how err is shown: its code's row, with the status an HTTP-layer error
+// overrides. Context errors that no coded error wraps are CANCELLED and TIMEOUT.
 func classify(err error) class {
-	for _, row := range classes {
-		for _, target := range row.is {
-			if errors.Is(err, target) {
-				return row.c
-			}
+	code := fault.CodeOf(err)
+	if code == fault.Internal {
+		switch {
+		case errors.Is(err, context.Canceled):
+			code = fault.Cancelled
+		case errors.Is(err, context.DeadlineExceeded):
+			code = fault.Timeout
 		}
 	}
-	return internal
+	c := statuses[code]
+	var se *statusError
+	if errors.As(err, &se) {
+		c.status = se.status
+	}
+	return c
 }
 
 // ErrorCode returns the GraphQL extensions.code of err, for the query log.
-func ErrorCode(err error) string { return classify(err).code }
+func ErrorCode(err error) string { return string(classify(err).code) }
 
-// message returns what the client sees of err.
+// message returns what the client reads of err.
 func (c class) message(err error) string {
-	if c.public {
-		return err.Error()
+	if c.code == fault.Internal {
+		return c.msg
 	}
-	return c.msg
+	return fault.Message(err, c.msg)
+}
+
+// retryAfter is the Retry-After of a 503 whose error sets none.
+const retryAfter = "5"
+
+// headers sets the response headers an error carries, and Retry-After on a 503 or 429 whose
+// error does not say.
+func (c class) headers(err error, h http.Header) {
+	fault.Headers(err, h)
+	if (c.status == http.StatusServiceUnavailable || c.status == http.StatusTooManyRequests) && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", retryAfter)
+	}
 }
 
 // rank orders statuses when a response carries several errors: the one that tells the

@@ -43,7 +43,7 @@ func TestClassify(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.code+"/"+tc.err.Error(), func(t *testing.T) {
 			c := classify(tc.err)
-			if c.status != tc.status || c.code != tc.code {
+			if c.status != tc.status || string(c.code) != tc.code {
 				t.Fatalf("classify = %d %s, want %d %s", c.status, c.code, tc.status, tc.code)
 			}
 			msg := c.message(tc.err)

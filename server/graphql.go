@@ -15,6 +15,7 @@ import (
 	"github.com/graphql-go/graphql/gqlerrors"
 	"github.com/graphql-go/graphql/language/ast"
 	"github.com/viewgate/viewgate/auth"
+	"github.com/viewgate/viewgate/fault"
 	"github.com/viewgate/viewgate/requestid"
 )
 
@@ -153,9 +154,9 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, fe := range res.Errors {
 		c, cause := cause(fe, res.Data == nil)
 		switch c.code {
-		case internal.code:
+		case fault.Internal:
 			h.o.Log.ErrorContext(ctx, "graphql execution failed", "error", cause.Error())
-		case "CANCELLED":
+		case fault.Cancelled:
 			h.o.Log.InfoContext(ctx, "client went away", "error", cause.Error())
 		}
 		e := h.entry(ctx, cause, c)
@@ -180,7 +181,7 @@ func cause(fe gqlerrors.FormattedError, noData bool) (class, error) {
 		err = errors.New(fe.Message)
 	}
 	c := classify(err)
-	if c.code == internal.code && len(fe.Path) == 0 && noData {
+	if c.code == fault.Internal && len(fe.Path) == 0 && noData {
 		return classify(errBadRequest), fmt.Errorf("%w: %s", errBadRequest, fe.Message)
 	}
 	return c, err
@@ -269,6 +270,7 @@ func jsonProblem(err error) string {
 
 func (h *graphqlHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	c := classify(err)
+	c.headers(err, w.Header())
 	if c.status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", "GET, POST")
 	}
@@ -279,15 +281,15 @@ func (h *graphqlHandler) entries(ctx context.Context, errs []gqlerrors.Formatted
 	c := classify(reason)
 	out := make([]errorEntry, len(errs))
 	for i, fe := range errs {
-		out[i] = h.entry(ctx, errors.New(fe.Message), c)
-		out[i].Locations = locations(fe)
+		// Parse and validation messages, and the limits' own, are about the document: public.
+		out[i] = errorEntry{Message: fe.Message, Locations: locations(fe), Extensions: map[string]any{"code": c.code}}
 	}
 	return out
 }
 
 func (h *graphqlHandler) entry(ctx context.Context, err error, c class) errorEntry {
 	ext := map[string]any{"code": c.code}
-	if c.code == internal.code {
+	if c.code == fault.Internal {
 		ext["requestId"] = requestid.From(ctx)
 	}
 	return errorEntry{Message: c.message(err), Extensions: ext}
@@ -306,8 +308,8 @@ func (h *graphqlHandler) write(w http.ResponseWriter, r *http.Request, status in
 	}
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Cache-Control", "no-store")
-	if status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "5")
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", retryAfter)
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)

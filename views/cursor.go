@@ -8,11 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/viewgate/viewgate/fault"
 	"math"
 )
 
 // ErrBadCursor is wrapped by every error about an after argument.
-var ErrBadCursor = errors.New("bad cursor")
+var ErrBadCursor = fault.New(fault.BadUserInput, "bad cursor")
 
 const (
 	cursorVersion = 1

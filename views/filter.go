@@ -1,8 +1,8 @@
 package views
 
 import (
-	"errors"
 	"fmt"
+	"github.com/viewgate/viewgate/fault"
 	"slices"
 	"sort"
 	"strings"
@@ -26,7 +26,7 @@ type Cond struct {
 }
 
 // ErrBadFilter is wrapped by every error about a where argument.
-var ErrBadFilter = errors.New("bad filter")
+var ErrBadFilter = fault.New(fault.BadUserInput, "bad filter")
 
 // Filter size bounds, so that a where argument cannot grow without limit, and its bind
 // parameters stay well under every engine's limit (SQLite: 32766) even where MySQL binds a

@@ -4,8 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"github.com/viewgate/viewgate/fault"
 	"slices"
 	"strings"
 
@@ -54,9 +54,9 @@ type Builder struct {
 
 // Errors about a query as a whole.
 var (
-	ErrBadOrder    = errors.New("bad orderBy")
-	ErrBadPageSize = errors.New("bad page size")
-	ErrNoTenant    = errors.New("no tenant for a tenant-scoped view")
+	ErrBadOrder    = fault.New(fault.BadUserInput, "bad orderBy")
+	ErrBadPageSize = fault.New(fault.BadUserInput, "bad page size")
+	ErrNoTenant    = fault.New(fault.Forbidden, "no tenant for a tenant-scoped view")
 )
 
 // maxSearch bounds the search argument.

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"github.com/viewgate/viewgate/fault"
 	"math"
 	"regexp"
 	"strconv"
@@ -20,7 +20,7 @@ import (
 // date, timestamp → time.Time in UTC; json → json.RawMessage (compact); NULL → nil.
 
 // ErrBadValue is wrapped by every error about a filter or cursor value of the wrong shape.
-var ErrBadValue = errors.New("bad value")
+var ErrBadValue = fault.New(fault.BadUserInput, "bad value")
 
 var (
 	bigintRe  = regexp.MustCompile(`^-?[0-9]{1,19}$`)
