@@ -7,18 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/viewgate/viewgate/auth"
 	"github.com/viewgate/viewgate/config"
 	"github.com/viewgate/viewgate/demo"
-	"github.com/viewgate/viewgate/querylog"
+	"github.com/viewgate/viewgate/gateway"
 	"github.com/viewgate/viewgate/replica"
-	"github.com/viewgate/viewgate/requestid"
-	"github.com/viewgate/viewgate/resolvers"
-	"github.com/viewgate/viewgate/schema"
 	"github.com/viewgate/viewgate/server"
 	"github.com/viewgate/viewgate/views"
 )
@@ -77,62 +72,35 @@ func Viewgate(ctx context.Context, driver, dsn string, conns int) (h http.Handle
 }
 
 // runner is what viewgate's handler reads from: a replica.Source or a replica.Router.
-type runner interface {
-	resolvers.Runner
-	Dialect() string
-}
+type runner = gateway.Source
 
 func viewgateOn(src runner) (http.Handler, error) {
 	return viewgateWith(src, nil)
 }
 
-// viewgateWith is viewgateOn with authn in place of the demo keys (nil: the demo keys).
+// viewgateWith is viewgateOn with authn in place of the demo keys (nil: the demo keys). The
+// handler is the gateway's, assembled as cmd/viewgate assembles it, with the access log and the
+// query log formatted and discarded.
 func viewgateWith(src runner, authn server.Authenticator) (http.Handler, error) {
 	cat, err := views.ParseCatalog(demo.Catalog())
 	if err != nil {
 		return nil, err
 	}
-	d, err := views.DialectFor(src.Dialect())
-	if err != nil {
-		return nil, err
+	cfg := &config.Config{
+		Env: "bench", CursorSecret: cursorSecret, Limits: config.DefaultLimits(), QueryLog: config.DefaultQueryLog(),
+		APIKeys: []config.APIKey{
+			{ID: "demo-acme", Tenant: demo.TenantAcme, Roles: []string{"reporting", "analyst", "pii"}, Key: demo.KeyAcme},
+			{ID: "demo-globex", Tenant: demo.TenantGlobex, Roles: []string{"reporting"}, Key: demo.KeyGlobex},
+		},
 	}
-	cur, err := views.NewCursors([]byte(cursorSecret))
-	if err != nil {
-		return nil, err
-	}
-	lim, ql := config.DefaultLimits(), config.DefaultQueryLog()
-	res := resolvers.New(resolvers.Options{
-		Sources:         map[string]resolvers.Source{demo.SourceName: {Runner: src, Builder: &views.Builder{Dialect: d, Cursors: cur}}},
-		Log:             querylog.New(io.Discard, ql.SlowThreshold, nil),
-		DefaultPageSize: lim.DefaultPageSize, PIIKey: []byte(cursorSecret), ErrorCode: server.ErrorCode,
+	g, err := gateway.New(context.Background(), gateway.Options{
+		Config: cfg, Catalog: cat, Log: gateway.NewLogger(io.Discard), Stderr: io.Discard,
+		Sources: map[string]gateway.Source{demo.SourceName: src}, Auth: authn,
 	})
-	sch, err := schema.New(cat, res)
 	if err != nil {
 		return nil, err
 	}
-	exec, err := schema.NewExec(cat, res)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := auth.NewKeys([]auth.Key{
-		{ID: "demo-acme", Tenant: demo.TenantAcme, Roles: []string{"reporting", "analyst", "pii"}, Secret: demo.KeyAcme},
-		{ID: "demo-globex", Tenant: demo.TenantGlobex, Roles: []string{"reporting"}, Secret: demo.KeyGlobex},
-	}, nil)
-	if err != nil {
-		return nil, err
-	}
-	if authn == nil {
-		authn = keys
-	}
-	log := slog.New(requestid.Handler{Handler: slog.NewJSONHandler(io.Discard, nil)})
-	mux := http.NewServeMux()
-	mux.Handle(Path, server.GraphQL(server.GraphQLOptions{
-		Schema: sch, Exec: &exec, Auth: authn, Log: log,
-		Limits:       server.Limits{MaxDepth: lim.MaxDepth, MaxFields: lim.MaxFields},
-		DocCacheSize: lim.DocCacheSize, Timeout: lim.RequestTimeout,
-	}))
-	mux.Handle("/healthz", server.Health())
-	return server.Chain(mux, server.RequestID, server.AccessLog(log, time.Now), server.Recover(log), server.BodyLimit(lim.MaxBodyBytes)), nil
+	return g.Handler(), nil
 }
 
 // Statement returns the SQL text and arguments viewgate runs for Query on dialect ("postgres",

@@ -42,7 +42,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 	case <-ctx.Done():
 	}
 
-	log.LogAttrs(ctx, slog.LevelInfo, "shutting down", slog.Duration("grace", grace))
+	log.LogAttrs(ctx, slog.LevelInfo, "shutting down", slog.String("grace", grace.String()))
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

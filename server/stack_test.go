@@ -13,14 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/graphql-go/graphql"
-	"github.com/viewgate/viewgate/auth"
+	"github.com/viewgate/viewgate/config"
 	"github.com/viewgate/viewgate/dbtest"
 	"github.com/viewgate/viewgate/demo"
-	"github.com/viewgate/viewgate/querylog"
+	"github.com/viewgate/viewgate/gateway"
 	"github.com/viewgate/viewgate/replica"
-	"github.com/viewgate/viewgate/resolvers"
-	"github.com/viewgate/viewgate/schema"
 	"github.com/viewgate/viewgate/server"
 	"github.com/viewgate/viewgate/views"
 
@@ -95,53 +92,38 @@ func newStackOn(t *testing.T, src *replica.Source, catalog []byte) *stack {
 	return newStackAuth(t, src, catalog, nil)
 }
 
-// newStackAuth is newStackOn with authn in place of the test keys (nil: the test keys).
+// newStackAuth is newStackOn with authn in place of the test keys (nil: the test keys). Both
+// handlers are the gateway's, assembled as cmd/viewgate assembles them.
 func newStackAuth(t *testing.T, src *replica.Source, catalog []byte, authn server.Authenticator) *stack {
 	t.Helper()
 	cat, err := views.ParseCatalog(catalog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := views.DialectFor(src.Dialect())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cur, err := views.NewCursors([]byte(testSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := &stack{qlog: &bytes.Buffer{}, log: &bytes.Buffer{}}
-	res := resolvers.New(resolvers.Options{
-		Sources:         map[string]resolvers.Source{demo.SourceName: {Runner: src, Builder: &views.Builder{Dialect: d, Cursors: cur}}},
-		Log:             querylog.New(&lockedWriter{w: s.qlog}, time.Hour, nil),
-		DefaultPageSize: 20, PIIKey: []byte(testSecret), ErrorCode: server.ErrorCode,
-	})
-	sch, err := schema.New(cat, res)
-	if err != nil {
-		t.Fatal(err)
+	cfg := &config.Config{
+		Env: "test", CursorSecret: testSecret, Limits: config.DefaultLimits(),
+		QueryLog: config.QueryLog{SlowThreshold: time.Hour},
+		APIKeys: []config.APIKey{
+			{ID: "acme", Tenant: demo.TenantAcme, Roles: []string{"reporting", "analyst", "pii"}, Key: testKeys["acme"]},
+			{ID: "globex", Tenant: demo.TenantGlobex, Roles: []string{"reporting"}, Key: testKeys["globex"]},
+			{ID: "public", Tenant: demo.TenantAcme, Roles: []string{"public"}, Key: testKeys["public"]},
+		},
 	}
-	keys, err := auth.NewKeys([]auth.Key{
-		{ID: "acme", Tenant: demo.TenantAcme, Roles: []string{"reporting", "analyst", "pii"}, Secret: testKeys["acme"]},
-		{ID: "globex", Tenant: demo.TenantGlobex, Roles: []string{"reporting"}, Secret: testKeys["globex"]},
-		{ID: "public", Tenant: demo.TenantAcme, Roles: []string{"public"}, Secret: testKeys["public"]},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if authn == nil {
-		authn = keys
-	}
-	exec, err := schema.NewExec(cat, res)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg.Limits.DocCacheSize = 100
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: s.log}, nil))
-	handler := func(exec *graphql.Schema) http.Handler {
-		gql := server.GraphQL(server.GraphQLOptions{Schema: sch, Exec: exec, Auth: authn, Log: log,
-			Limits: server.Limits{MaxDepth: 12, MaxFields: 300}, DocCacheSize: 100, Timeout: 30 * time.Second})
-		return server.Chain(gql, server.RequestID, server.AccessLog(log, time.Now), server.Recover(log), server.BodyLimit(1<<20))
+	handler := func(full bool) http.Handler {
+		g, err := gateway.New(context.Background(), gateway.Options{
+			Config: cfg, Catalog: cat, Log: log, Stderr: &lockedWriter{w: s.qlog},
+			Sources: map[string]gateway.Source{demo.SourceName: src}, Auth: authn, FullExecution: full,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(g.Close)
+		return g.Handler()
 	}
-	s.h, s.full = handler(&exec), handler(nil)
+	s.h, s.full = handler(false), handler(true)
 	return s
 }
 

@@ -2,30 +2,21 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/graphql-go/graphql"
-	"github.com/viewgate/viewgate/auth"
 	"github.com/viewgate/viewgate/config"
 	"github.com/viewgate/viewgate/demo"
-	"github.com/viewgate/viewgate/querylog"
-	"github.com/viewgate/viewgate/replica"
-	"github.com/viewgate/viewgate/requestid"
-	"github.com/viewgate/viewgate/resolvers"
-	"github.com/viewgate/viewgate/schema"
+	"github.com/viewgate/viewgate/gateway"
 	"github.com/viewgate/viewgate/server"
 	"github.com/viewgate/viewgate/views"
 )
@@ -55,17 +46,15 @@ func parseFlags(name string, args []string, stderr io.Writer) (*flags, error) {
 type app struct {
 	cfg     *config.Config
 	catalog *views.Catalog
-	sources map[string]*replica.Router
-	schema  graphql.Schema // validation and introspection
-	exec    graphql.Schema // runs everything else (schema.NewExec)
-	keys    *auth.Keys
-	authn   *auth.Chain // API keys (file and static), bearer JWTs, anonymous
-	qlog    *querylog.Logger
+	gw      *gateway.Gateway
 	closers []func()
 	demo    bool
 }
 
 func (a *app) close() {
+	if a.gw != nil {
+		a.gw.Close()
+	}
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		a.closers[i]()
 	}
@@ -84,14 +73,13 @@ func build(ctx context.Context, f *flags, getenv func(string) string, stderr io.
 	} else {
 		err = a.loadConfig(path, f.env, getenv)
 	}
+	if err == nil {
+		if f.listen != "" {
+			a.cfg.Listen = f.listen
+		}
+		a.gw, err = gateway.New(ctx, gateway.Options{Config: a.cfg, Catalog: a.catalog, Log: gateway.NewLogger(stderr), Stderr: stderr, Demo: a.demo})
+	}
 	if err != nil {
-		a.close()
-		return nil, err
-	}
-	if f.listen != "" {
-		a.cfg.Listen = f.listen
-	}
-	if err := a.wire(ctx, stderr); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -142,99 +130,12 @@ func (a *app) demoConfig(ctx context.Context) error {
 	return nil
 }
 
-// wire opens the sources and builds the schema; every catalog source must be configured.
-func (a *app) wire(ctx context.Context, stderr io.Writer) error {
-	cur, err := views.NewCursors([]byte(a.cfg.CursorSecret))
-	if err != nil {
-		return err
-	}
-	a.sources = map[string]*replica.Router{}
-	rlog := newLogger(stderr)
-	srcs := map[string]resolvers.Source{}
-	for _, v := range a.catalog.Views {
-		if _, done := srcs[v.Source]; done {
-			continue
-		}
-		sc, ok := a.cfg.Sources[v.Source]
-		if !ok {
-			return fmt.Errorf("catalog view %s reads source %q, which environment %q does not configure", v.Name, v.Source, a.cfg.Env)
-		}
-		src, err := openSource(ctx, sc, rlog)
-		if err != nil {
-			return fmt.Errorf("source %s: %w", sc.Name, err)
-		}
-		a.closers = append(a.closers, src.Close)
-		a.sources[v.Source] = src
-		d, err := views.DialectFor(src.Dialect())
-		if err != nil {
-			return err
-		}
-		srcs[v.Source] = resolvers.Source{Runner: src, Builder: &views.Builder{Dialect: d, Cursors: cur}}
-	}
-	if a.qlog, err = a.queryLog(stderr); err != nil {
-		return err
-	}
-	res := resolvers.New(resolvers.Options{
-		Sources: srcs, Log: a.qlog, DefaultPageSize: a.cfg.Limits.DefaultPageSize,
-		PIIKey: piiKey(a.cfg.CursorSecret), ErrorCode: server.ErrorCode,
-	})
-	if a.schema, err = schema.New(a.catalog, res); err != nil {
-		return err
-	}
-	if a.exec, err = schema.NewExec(a.catalog, res); err != nil {
-		return err
-	}
-	return a.wireAuth(ctx, stderr)
-}
-
-func (a *app) queryLog(stderr io.Writer) (*querylog.Logger, error) {
-	var w io.Writer = stderr
-	if p := a.cfg.QueryLog.Path; p != "" {
-		f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
-		if err != nil {
-			return nil, fmt.Errorf("query log: %w", err)
-		}
-		a.closers = append(a.closers, func() { f.Close() })
-		w = f
-	}
-	var slow io.Writer
-	if p := a.cfg.QueryLog.SlowLogPath; p != "" {
-		f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
-		if err != nil {
-			return nil, fmt.Errorf("slow log: %w", err)
-		}
-		a.closers = append(a.closers, func() { f.Close() })
-		slow = f
-	}
-	return querylog.New(w, a.cfg.QueryLog.SlowThreshold, slow), nil
-}
-
-// handler assembles the routes and middleware.
-func (a *app) handler(log *slog.Logger) http.Handler {
-	lim := a.cfg.Limits
-	mux := http.NewServeMux()
-	mux.Handle("/graphql", server.GraphQL(server.GraphQLOptions{
-		Schema: a.schema, Exec: &a.exec, Auth: a.authn, Log: log,
-		Limits:       server.Limits{MaxDepth: lim.MaxDepth, MaxFields: lim.MaxFields},
-		DocCacheSize: lim.DocCacheSize, Timeout: lim.RequestTimeout,
-	}))
-	mux.Handle("/admin/", a.admin(log))
-	mux.Handle("/healthz", server.Health())
-	mux.Handle("/readyz", server.Ready(readiness(a.sources)))
-	mux.Handle("/", server.GraphiQL("/graphql"))
-	return server.Chain(mux, server.RequestID, server.AccessLog(log, time.Now), server.Recover(log), server.BodyLimit(lim.MaxBodyBytes))
-}
-
-func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(requestid.Handler{Handler: slog.NewJSONHandler(w, nil)})
-}
-
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f, err := parseFlags("serve", args, stderr)
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr)
+	log := gateway.NewLogger(stderr)
 	a, err := build(ctx, f, getenv, stderr)
 	if err != nil {
 		return err
@@ -252,8 +153,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if a.demo {
 		fmt.Fprintf(stdout, "demo database with tenants acme and globex; try GraphiQL at %s with a header X-API-Key:\n  acme   (reporting, analyst, pii): %s\n  globex (reporting):               %s\n", url, demo.KeyAcme, demo.KeyGlobex)
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "env", a.cfg.Env, "views", len(a.catalog.Views))
-	return server.Serve(ctx, ln, a.handler(log), log, 10*time.Second)
+	log.Info("serving", "env", a.cfg.Env, "views", len(a.catalog.Views))
+	return server.Serve(ctx, ln, a.gw.Handler(), log, 10*time.Second)
 }
 
 func printSchema(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -266,7 +167,7 @@ func printSchema(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	defer a.close()
-	res := graphql.Do(graphql.Params{Schema: a.schema, RequestString: introspection, Context: ctx})
+	res := graphql.Do(graphql.Params{Schema: a.gw.Schema(), RequestString: introspection, Context: ctx})
 	if len(res.Errors) > 0 {
 		return errors.New(res.Errors[0].Message)
 	}
@@ -276,11 +177,3 @@ func printSchema(ctx context.Context, args []string, getenv func(string) string,
 }
 
 const introspection = `{ __schema { types { name kind description fields { name description type { name kind ofType { name kind ofType { name kind ofType { name kind } } } } } inputFields { name description type { name kind ofType { name kind ofType { name kind } } } } enumValues { name } } } }`
-
-// piiKey derives the key of pii: hash columns from the cursor secret, so that the two uses of
-// the secret are separate: a PII hash says nothing about a cursor's MAC, and the reverse.
-func piiKey(secret string) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte("viewgate pii hash v1"))
-	return m.Sum(nil)
-}

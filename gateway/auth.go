@@ -1,10 +1,8 @@
-package main
+package gateway
 
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -13,29 +11,33 @@ import (
 )
 
 // wireAuth builds the authenticator chain: bearer JWTs (auth.jwt), the keys file (auth.keys_file,
-// polled for changes), the static api_keys, and allow_anonymous.
-func (a *app) wireAuth(ctx context.Context, stderr io.Writer) error {
-	keys := make([]auth.Key, len(a.cfg.APIKeys))
-	for i, k := range a.cfg.APIKeys {
+// polled for changes), the static api_keys, and allow_anonymous. Options.Auth replaces it.
+func (g *Gateway) wireAuth(ctx context.Context) error {
+	if g.o.Auth != nil {
+		g.authn = g.o.Auth
+		return nil
+	}
+	keys := make([]auth.Key, len(g.cfg.APIKeys))
+	for i, k := range g.cfg.APIKeys {
 		keys[i] = auth.Key{ID: k.ID, Tenant: k.Tenant, Roles: k.Roles, Secret: k.Key}
 	}
-	var err error
-	if a.keys, err = auth.NewKeys(keys, nil); err != nil {
+	static, err := auth.NewKeys(keys, nil)
+	if err != nil {
 		return err
 	}
-	a.authn = &auth.Chain{Static: a.keys}
-	if p := a.cfg.AllowAnonymous; p != nil {
-		a.authn.Anonymous = &auth.Principal{Tenant: p.Tenant, CredentialID: "anonymous", Roles: p.Roles}
+	chain := &auth.Chain{Static: static}
+	g.authn = chain
+	if p := g.cfg.AllowAnonymous; p != nil {
+		chain.Anonymous = &auth.Principal{Tenant: p.Tenant, CredentialID: "anonymous", Roles: p.Roles}
 	}
-	log := newLogger(stderr)
-	ac := a.cfg.Auth
+	ac := g.cfg.Auth
 	if ac.KeysFile != "" {
-		store, err := auth.NewKeyStore(auth.KeyStoreOptions{Path: ac.KeysFile, Log: log,
+		store, err := auth.NewKeyStore(auth.KeyStoreOptions{Path: ac.KeysFile, Log: g.log,
 			WarnWithin: time.Duration(ac.ExpiryWarningDays) * 24 * time.Hour})
 		if err != nil {
 			return err
 		}
-		a.authn.Store = store
+		chain.Store, g.store = store, store
 		pollCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		ticker := time.NewTicker(ac.KeysReload)
 		done := make(chan struct{})
@@ -44,25 +46,25 @@ func (a *app) wireAuth(ctx context.Context, stderr io.Writer) error {
 			store.Run(pollCtx, ticker.C)
 		}()
 		store.Check() // expiry warnings right at start-up
-		a.closers = append(a.closers, func() { stop(); ticker.Stop(); <-done })
+		g.closers = append(g.closers, func() { stop(); ticker.Stop(); <-done })
 	}
 	if j := ac.JWT; j != nil {
 		v, err := auth.NewJWT(ctx, auth.JWTOptions{Issuer: j.Issuer, JWKSURL: j.JWKSURL, Audience: j.Audience,
 			Algorithms: j.Algorithms, Skew: j.Skew, TenantClaim: j.TenantClaim, RolesClaim: j.RolesClaim,
-			ScopesClaim: j.ScopesClaim, AcceptIDTokens: j.AcceptIDTokens, RefreshLimit: j.RefreshLimit, Log: log})
+			ScopesClaim: j.ScopesClaim, AcceptIDTokens: j.AcceptIDTokens, RefreshLimit: j.RefreshLimit, Log: g.log})
 		if err != nil {
 			return err
 		}
-		a.authn.JWT = v
-		a.closers = append(a.closers, v.Close)
+		chain.JWT = v
+		g.closers = append(g.closers, v.Close)
 	}
 	return nil
 }
 
 // admin returns the admin routes.
-func (a *app) admin(log *slog.Logger) http.Handler {
-	o := server.AdminOptions{Auth: a.authn, Role: a.cfg.Auth.AdminRole, Log: log}
-	if s := a.authn.Store; s != nil {
+func (g *Gateway) admin() http.Handler {
+	o := server.AdminOptions{Auth: g.authn, Role: g.cfg.Auth.AdminRole, Log: g.log}
+	if s := g.store; s != nil {
 		o.ReloadKeys = func(context.Context) (int, error) {
 			if err := s.Reload(); err != nil {
 				return 0, fmt.Errorf("the previous keys stay in force: %w", err)

@@ -1,4 +1,4 @@
-package main
+package gateway
 
 import (
 	"context"
@@ -47,8 +47,14 @@ func tenantOf(ctx context.Context) string {
 	return ""
 }
 
+// router is an opened source behind replica's router: what /readyz reports on.
+type router interface {
+	Ping(ctx context.Context) error
+	Status() replica.SourceStatus
+}
+
 // readiness is ready when every source has a replica (or its fallback) in rotation.
-type readiness map[string]*replica.Router
+type readiness map[string]router
 
 func (r readiness) names() []string {
 	names := make([]string, 0, len(r))

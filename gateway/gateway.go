@@ -1,0 +1,232 @@
+// Package gateway assembles viewgate's request path once, from a config and a catalog: sources,
+// cursors, the query log, resolvers, schemas, authentication, plans and quotas, and the HTTP
+// handlers. The server command, the benchmarks and the end-to-end tests all use it.
+package gateway
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/graphql-go/graphql"
+	"github.com/viewgate/viewgate/auth"
+	"github.com/viewgate/viewgate/config"
+	"github.com/viewgate/viewgate/querylog"
+	"github.com/viewgate/viewgate/requestid"
+	"github.com/viewgate/viewgate/resolvers"
+	"github.com/viewgate/viewgate/schema"
+	"github.com/viewgate/viewgate/server"
+	"github.com/viewgate/viewgate/views"
+)
+
+// Source is a database the gateway reads views from: a replica.Router, or a single
+// replica.Source in tests and benchmarks.
+type Source interface {
+	resolvers.Runner
+	Dialect() string
+}
+
+// Options are what New assembles the gateway from.
+type Options struct {
+	Config  *config.Config // validated, secrets resolved
+	Catalog *views.Catalog
+	Log     *slog.Logger // service and access log; nil: JSON on Stderr
+	Stderr  io.Writer    // where the query log goes when Config.QueryLog.Path is "" (nil: os.Stderr)
+
+	// Sources replaces opening the config's sources, by catalog source name; the gateway does
+	// not close them. Tests and benchmarks pass a source they opened themselves.
+	Sources map[string]Source
+	// Auth replaces the authenticators the config describes (tests).
+	Auth server.Authenticator
+	// FullExecution runs every document on the full schema, where graphql-go completes each
+	// field, instead of the execution schema; tests compare the two paths.
+	FullExecution bool
+	// Demo marks the built-in demo (GraphiQL offers its keys).
+	Demo bool
+	Now  func() time.Time
+}
+
+// Gateway is an assembled request path.
+type Gateway struct {
+	o       Options
+	cfg     *config.Config
+	cat     *views.Catalog
+	log     *slog.Logger
+	routers map[string]router // the sources the gateway opened, for /readyz
+	schema  graphql.Schema    // validation and introspection
+	exec    graphql.Schema    // runs everything else (schema.NewExec)
+	authn   server.Authenticator
+	store   *auth.KeyStore // nil without a keys file
+	qlog    *querylog.Logger
+	handler http.Handler
+	closers []func()
+}
+
+// New assembles the gateway; it fails if a catalog view names a source the config does not
+// have, a source cannot be opened, or the schema cannot be built. Close releases what it opened.
+func New(ctx context.Context, o Options) (g *Gateway, err error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	if o.Log == nil {
+		o.Log = NewLogger(o.Stderr)
+	}
+	g = &Gateway{o: o, cfg: o.Config, cat: o.Catalog, log: o.Log, routers: map[string]router{}}
+	defer func() {
+		if err != nil {
+			g.Close()
+		}
+	}()
+	srcs, err := g.sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if g.qlog, err = g.queryLog(); err != nil {
+		return nil, err
+	}
+	res := resolvers.New(resolvers.Options{
+		Sources: srcs, Log: g.qlog, DefaultPageSize: g.cfg.Limits.DefaultPageSize,
+		PIIKey: PIIKey(g.cfg.CursorSecret), ErrorCode: server.ErrorCode, Now: o.Now,
+	})
+	if g.schema, err = schema.New(g.cat, res); err != nil {
+		return nil, err
+	}
+	if g.exec, err = schema.NewExec(g.cat, res); err != nil {
+		return nil, err
+	}
+	if err := g.wireAuth(ctx); err != nil {
+		return nil, err
+	}
+	g.handler = g.routes()
+	return g, nil
+}
+
+// sources opens every source the catalog reads (or takes it from Options.Sources) and pairs
+// it with its SQL builder.
+func (g *Gateway) sources(ctx context.Context) (map[string]resolvers.Source, error) {
+	cur, err := views.NewCursors([]byte(g.cfg.CursorSecret))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]resolvers.Source{}
+	for _, v := range g.cat.Views {
+		if _, done := out[v.Source]; done {
+			continue
+		}
+		src, err := g.source(ctx, v)
+		if err != nil {
+			return nil, err
+		}
+		d, err := views.DialectFor(src.Dialect())
+		if err != nil {
+			return nil, err
+		}
+		out[v.Source] = resolvers.Source{Runner: src, Builder: &views.Builder{Dialect: d, Cursors: cur}}
+	}
+	return out, nil
+}
+
+func (g *Gateway) source(ctx context.Context, v *views.View) (Source, error) {
+	if src, ok := g.o.Sources[v.Source]; ok {
+		return src, nil
+	}
+	sc, ok := g.cfg.Sources[v.Source]
+	if !ok {
+		return nil, fmt.Errorf("catalog view %s reads source %q, which environment %q does not configure", v.Name, v.Source, g.cfg.Env)
+	}
+	r, err := openSource(ctx, sc, g.log)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", sc.Name, err)
+	}
+	g.closers = append(g.closers, r.Close)
+	g.routers[v.Source] = r
+	return r, nil
+}
+
+// queryLog opens the query log and the slow log the config names.
+func (g *Gateway) queryLog() (*querylog.Logger, error) {
+	ql := g.cfg.QueryLog
+	w := g.o.Stderr
+	if ql.Path != "" {
+		f, err := g.open(ql.Path)
+		if err != nil {
+			return nil, fmt.Errorf("query log: %w", err)
+		}
+		w = f
+	}
+	var slow io.Writer
+	if ql.SlowLogPath != "" {
+		f, err := g.open(ql.SlowLogPath)
+		if err != nil {
+			return nil, fmt.Errorf("slow log: %w", err)
+		}
+		slow = f
+	}
+	return querylog.New(w, ql.SlowThreshold, slow), nil
+}
+
+func (g *Gateway) open(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	g.closers = append(g.closers, func() { f.Close() })
+	return f, nil
+}
+
+// routes assembles the routes and the middleware.
+func (g *Gateway) routes() http.Handler {
+	lim := g.cfg.Limits
+	exec := &g.exec
+	if g.o.FullExecution {
+		exec = nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", server.GraphQL(server.GraphQLOptions{
+		Schema: g.schema, Exec: exec, Auth: g.authn, Log: g.log,
+		Limits:       server.Limits{MaxDepth: lim.MaxDepth, MaxFields: lim.MaxFields},
+		DocCacheSize: lim.DocCacheSize, Timeout: lim.RequestTimeout,
+	}))
+	mux.Handle("/admin/", g.admin())
+	mux.Handle("/healthz", server.Health())
+	mux.Handle("/readyz", server.Ready(readiness(g.routers)))
+	mux.Handle("/", server.GraphiQL("/graphql"))
+	return server.Chain(mux, server.RequestID, server.AccessLog(g.log, g.o.Now), server.Recover(g.log), server.BodyLimit(lim.MaxBodyBytes))
+}
+
+// Handler returns the HTTP handler of every route.
+func (g *Gateway) Handler() http.Handler { return g.handler }
+
+// Schema returns the GraphQL schema clients see and introspect.
+func (g *Gateway) Schema() graphql.Schema { return g.schema }
+
+// Close releases what New opened, in reverse order.
+func (g *Gateway) Close() {
+	for i := len(g.closers) - 1; i >= 0; i-- {
+		g.closers[i]()
+	}
+	g.closers = nil
+}
+
+// NewLogger returns the service's structured logger: JSON lines on w, each with the requestId
+// of its request.
+func NewLogger(w io.Writer) *slog.Logger {
+	return slog.New(requestid.Handler{Handler: slog.NewJSONHandler(w, nil)})
+}
+
+// PIIKey derives the key of pii: hash columns from the cursor secret, so that the two uses of
+// the secret are separate: a PII hash says nothing about a cursor's MAC, and the reverse.
+func PIIKey(secret string) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("viewgate pii hash v1"))
+	return m.Sum(nil)
+}
