@@ -42,7 +42,7 @@ type Source struct {
 	Replicas             []Replica
 	Fallback             *Replica
 	RequireReplica       bool   // default true for postgres and mysql: a writable server is out of rotation
-	TenantMaxConcurrency int    // default 0 = no cap (0..100000): statements one tenant runs at once
+	TenantMaxConcurrency int    // default half the source's connections, at least 1 (0 = no cap, ..100000): statements one tenant runs at once
 	Heartbeat            string // "" or a DBA's [schema.]view whose ts column measures replication lag
 	HealthCheck          HealthCheck
 	ERPSchemas           []string // schemas (MySQL: databases) the privilege audit covers, besides the catalog's own
@@ -69,8 +69,21 @@ type Limits struct {
 	MaxDepth        int           // default 12 (1..100)
 	MaxFields       int           // default 300 (1..100000)
 	DefaultPageSize int           // default 20 (1..10000)
-	DocCacheSize    int           // default 1000 (0..1000000); 0 disables the parsed-document cache
+	DocCacheSize    int           // default 1000 (0..1000000) documents; 0 disables the parsed-document cache
+	DocCacheBytes   int64         // default 32 MiB (0..4 GiB): estimated memory of cached documents; 0 disables the cache
 	RequestTimeout  time.Duration // default 30s (100ms..1h)
+
+	// The request budget, refused with QUERY_TOO_COMPLEX before any SQL runs.
+	MaxCost       int           // default 1000 (1..1000000): the plan's cost
+	MaxRootFields int           // default 20 (1..1000): root fields after merging aliases
+	MaxRows       int           // default 5000 (1..1000000): rows asked for over all root fields
+	RequestDBTime time.Duration // default 10s (100ms..1h): database time one request may spend; later root fields fail once it is spent
+
+	// Bounds on memory and connections held by slow or many clients.
+	MaxInFlight             int           // default 256 (1..100000): requests served at once; more answer 503
+	MaxInFlightPerPrincipal int           // default 16 (1..100000): requests one credential has in flight; more answer 429
+	MaxResponseBytes        int64         // default 16 MiB (64 KiB..1 GiB): a bigger answer is refused with QUERY_TOO_COMPLEX
+	WriteTimeout            time.Duration // default 30s (1s..10m): time to send one response to a slow reader
 }
 
 // QueryLog says where executed statements are logged.
@@ -90,12 +103,21 @@ const (
 // DefaultLimits returns the limits used for keys absent from the limits section.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxBodyBytes:    1 << 20,
-		MaxDepth:        12,
-		MaxFields:       300,
-		DefaultPageSize: 20,
-		DocCacheSize:    1000,
-		RequestTimeout:  30 * time.Second,
+		MaxBodyBytes:            1 << 20,
+		MaxDepth:                12,
+		MaxFields:               300,
+		DefaultPageSize:         20,
+		DocCacheSize:            1000,
+		DocCacheBytes:           32 << 20,
+		RequestTimeout:          30 * time.Second,
+		MaxCost:                 1000,
+		MaxRootFields:           20,
+		MaxRows:                 5000,
+		RequestDBTime:           10 * time.Second,
+		MaxInFlight:             256,
+		MaxInFlightPerPrincipal: 16,
+		MaxResponseBytes:        16 << 20,
+		WriteTimeout:            30 * time.Second,
 	}
 }
 

@@ -71,6 +71,13 @@ func parseFile(t *testing.T, name, env string, extraEnv ...string) (*Config, err
 	return Parse(b, path, env, fakeEnv(testEnvVars, extraEnv...), fakeFiles(testFileContents))
 }
 
+// fullLimits are the limits of testdata/valid_full.yaml: the defaults, with what it sets.
+func fullLimits() Limits {
+	l := DefaultLimits()
+	l.MaxBodyBytes, l.MaxDepth, l.MaxFields, l.DefaultPageSize, l.DocCacheSize, l.RequestTimeout = 512<<10, 8, 200, 50, 0, 10*time.Second
+	return l
+}
+
 func TestParseValid(t *testing.T) {
 	fullDev := &Config{
 		File:         "testdata/valid_full.yaml",
@@ -87,7 +94,7 @@ func TestParseValid(t *testing.T) {
 			{ID: "globex-analyst", Tenant: "globex", Roles: []string{"analyst", "pii"}, Key: "globex-key-0123456789abcdef"},
 		},
 		AllowAnonymous: &Principal{Tenant: "acme", Roles: []string{"reporting"}},
-		Limits:         Limits{MaxBodyBytes: 512 << 10, MaxDepth: 8, MaxFields: 200, DefaultPageSize: 50, DocCacheSize: 0, RequestTimeout: 10 * time.Second},
+		Limits:         fullLimits(),
 		QueryLog:       QueryLog{Path: "testdata/logs/query.jsonl", SlowThreshold: 250 * time.Millisecond, SlowLogPath: "/var/log/viewgate/slow.log"},
 		Auth:           DefaultAuth(),
 	}

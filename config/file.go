@@ -113,13 +113,23 @@ func (d *decoder) root(n *yaml.Node) *rawConfig {
 // limits decodes the limits section over the defaults in l.
 func (d *decoder) limits(n *yaml.Node, path string, l *Limits) {
 	m := d.fields(n, path, "max_body_bytes", "max_depth", "max_fields", "default_page_size",
-		"doc_cache_size", "request_timeout")
+		"doc_cache_size", "doc_cache_bytes", "request_timeout", "max_cost", "max_root_fields", "max_rows",
+		"request_db_time", "max_in_flight", "max_in_flight_per_principal", "max_response_bytes", "write_timeout")
 	d.setBytes(m, path, "max_body_bytes", 1<<10, 64<<20, &l.MaxBodyBytes)
 	d.setInt(m, path, "max_depth", 1, 100, &l.MaxDepth)
 	d.setInt(m, path, "max_fields", 1, 100000, &l.MaxFields)
 	d.setInt(m, path, "default_page_size", 1, 10000, &l.DefaultPageSize)
 	d.setInt(m, path, "doc_cache_size", 0, 1000000, &l.DocCacheSize)
+	d.setBytes(m, path, "doc_cache_bytes", 0, 4<<30, &l.DocCacheBytes)
 	d.setDuration(m, path, "request_timeout", 100*time.Millisecond, time.Hour, &l.RequestTimeout)
+	d.setInt(m, path, "max_cost", 1, 1000000, &l.MaxCost)
+	d.setInt(m, path, "max_root_fields", 1, 1000, &l.MaxRootFields)
+	d.setInt(m, path, "max_rows", 1, 1000000, &l.MaxRows)
+	d.setDuration(m, path, "request_db_time", 100*time.Millisecond, time.Hour, &l.RequestDBTime)
+	d.setInt(m, path, "max_in_flight", 1, 100000, &l.MaxInFlight)
+	d.setInt(m, path, "max_in_flight_per_principal", 1, 100000, &l.MaxInFlightPerPrincipal)
+	d.setBytes(m, path, "max_response_bytes", 64<<10, 1<<30, &l.MaxResponseBytes)
+	d.setDuration(m, path, "write_timeout", time.Second, 10*time.Minute, &l.WriteTimeout)
 }
 
 // principal decodes a tenant and roles.

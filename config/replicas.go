@@ -42,6 +42,7 @@ type rawReplica struct {
 func (d *decoder) replicas(m map[string]*yaml.Node, n *yaml.Node, path string, s *rawSource) {
 	s.src.RequireReplica = s.src.Driver != "sqlite"
 	d.setBool(m, path, "require_replica", &s.src.RequireReplica)
+	s.src.TenantMaxConcurrency = unsetTenantCap
 	d.setInt(m, path, "tenant_max_concurrency", 0, 100000, &s.src.TenantMaxConcurrency)
 	s.src.HealthCheck = d.healthCheck(m["health_check"], join(path, "health_check"))
 	if hb := d.field(m, n, path, "heartbeat"); hb.set && !hb.bad {
@@ -173,7 +174,23 @@ func (r *resolver) resolveReplicas(s rawSource, src *Source) bool {
 		return false
 	}
 	src.DSN = src.Replicas[0].DSN
+	if src.TenantMaxConcurrency == unsetTenantCap {
+		src.TenantMaxConcurrency = defaultTenantCap(src.Replicas)
+	}
 	return true
+}
+
+// unsetTenantCap marks a source whose tenant_max_concurrency is not written.
+const unsetTenantCap = -1
+
+// defaultTenantCap is half the connections of a source's replicas, at least 1: one tenant
+// cannot take every connection and stop the source for the others.
+func defaultTenantCap(reps []Replica) int {
+	n := 0
+	for _, r := range reps {
+		n += r.MaxConns
+	}
+	return max(1, n/2)
 }
 
 func (r *resolver) resolveReplica(src *Source, rr rawReplica) (Replica, bool) {

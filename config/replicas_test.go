@@ -20,6 +20,9 @@ func singleReplicas(want *Config) *Config {
 			s.Replicas = []Replica{{Name: s.Name, DSN: s.DSN, Weight: 1, MaxConns: s.MaxConns}}
 			s.RequireReplica = s.Driver != "sqlite"
 			s.HealthCheck = DefaultHealthCheck()
+			if s.TenantMaxConcurrency == 0 {
+				s.TenantMaxConcurrency = max(1, s.MaxConns/2) // the default: half the connections
+			}
 		}
 		c.Sources[name] = s
 	}

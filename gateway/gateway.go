@@ -192,9 +192,13 @@ func (g *Gateway) routes() http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", server.GraphQL(server.GraphQLOptions{
-		Schema: g.schema, Exec: exec, Auth: g.authn, Log: g.log,
-		Limits:       server.Limits{MaxDepth: lim.MaxDepth, MaxFields: lim.MaxFields},
-		DocCacheSize: lim.DocCacheSize, Timeout: lim.RequestTimeout,
+		Schema: g.schema, Exec: exec, Auth: g.authn, Log: g.log, Timeout: lim.RequestTimeout, Now: g.o.Now,
+		Limits: server.Limits{
+			MaxDepth: lim.MaxDepth, MaxFields: lim.MaxFields,
+			DocCacheSize: lim.DocCacheSize, DocCacheBytes: lim.DocCacheBytes,
+			MaxInFlight: lim.MaxInFlight, MaxInFlightPerPrincipal: lim.MaxInFlightPerPrincipal,
+			MaxResponseBytes: lim.MaxResponseBytes, WriteTimeout: lim.WriteTimeout,
+		},
 	}))
 	mux.Handle("/admin/", g.admin())
 	mux.Handle("/healthz", server.Health())

@@ -1,15 +1,19 @@
 package server
 
 import (
-	"container/list"
+	"context"
+	"errors"
 	"fmt"
-	"sync"
+	"strings"
+	"time"
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/gqlerrors"
 	"github.com/graphql-go/graphql/language/ast"
 	"github.com/graphql-go/graphql/language/parser"
+	"github.com/graphql-go/graphql/language/printer"
 	"github.com/graphql-go/graphql/language/source"
+	"github.com/graphql-go/graphql/language/visitor"
 )
 
 // document is a parsed and validated query, cached by its text.
@@ -18,76 +22,96 @@ type document struct {
 	introspects bool                       // selects __schema or __type, which only the full schema answers
 	errs        []gqlerrors.FormattedError // parse or validation errors; the document must not run
 	reason      error                      // errBadRequest or errTooComplex when errs is set
+	weight      int                        // estimated bytes it holds in memory, for the cache
 }
 
-// docCache is a small LRU of documents: parsing and validating cost more than running most queries.
-type docCache struct {
-	mu    sync.Mutex
-	max   int
-	order *list.List
-	items map[string]*list.Element
-}
-
-type cacheEntry struct {
-	key string
-	doc *document
-}
-
-func newDocCache(max int) *docCache {
-	return &docCache{max: max, order: list.New(), items: map[string]*list.Element{}}
-}
-
-func (c *docCache) get(key string) *document {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.items[key]; ok {
-		c.order.MoveToFront(e)
-		return e.Value.(*cacheEntry).doc
-	}
-	return nil
-}
-
-func (c *docCache) put(key string, d *document) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.max <= 0 {
-		return
-	}
-	if _, ok := c.items[key]; ok {
-		return
-	}
-	c.items[key] = c.order.PushFront(&cacheEntry{key: key, doc: d})
-	for c.order.Len() > c.max {
-		old := c.order.Back()
-		c.order.Remove(old)
-		delete(c.items, old.Value.(*cacheEntry).key)
-	}
-}
-
-// Limits bounds what a document may ask for before it is validated or run.
+// Limits bounds what a request may ask for and hold.
 type Limits struct {
 	MaxDepth  int // nesting of selection sets
 	MaxFields int // fields, counting every expansion of every fragment
+
+	DocCacheSize  int   // documents kept parsed and validated (0: no cache)
+	DocCacheBytes int64 // their estimated memory (0: no cache)
+
+	MaxInFlight             int           // requests served at once (0: no bound); more answer 503
+	MaxInFlightPerPrincipal int           // requests one credential has in flight (0: no bound); more answer 429
+	MaxResponseBytes        int64         // bytes of data in one answer (0: no bound)
+	WriteTimeout            time.Duration // to send one answer (0: none)
 }
 
-// prepare parses, checks limits and validates a query; it never runs it.
-func prepare(schema *graphql.Schema, query string, lim Limits) *document {
-	if err := checkNesting(query, 2*lim.MaxDepth+8); err != nil {
-		return reject(errTooComplex, err.Error())
+// prepare parses, checks limits and validates a query under ctx; it never runs it. It returns
+// ctx's error, and no document, when ctx ends first (a cancelled preparation is not cached).
+func prepare(ctx context.Context, schema *graphql.Schema, query string, lim Limits) (*document, error) {
+	tokens, err := scan(query, 2*lim.MaxDepth+8)
+	if err != nil {
+		return reject(errTooComplex, err.Error()), nil
 	}
 	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(query), Name: "GraphQL request"})})
 	if err != nil {
-		return &document{errs: []gqlerrors.FormattedError{gqlerrors.FormatError(err)}, reason: errBadRequest}
+		return &document{errs: []gqlerrors.FormattedError{gqlerrors.FormatError(err)}, reason: errBadRequest}, nil
 	}
 	if err := checkComplexity(doc, lim); err != nil {
-		return reject(errTooComplex, err.Error())
+		if errors.Is(err, errBadRequest) {
+			return reject(errBadRequest, strings.TrimPrefix(err.Error(), errBadRequest.Error()+": ")), nil
+		}
+		return reject(errTooComplex, err.Error()), nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	// checkComplexity has rejected fragment cycles, which overflow graphql-go's validator (upstream #742).
-	res := graphql.ValidateDocument(schema, doc, graphql.SpecifiedRules)
-	if !res.IsValid {
-		return &document{errs: res.Errors, reason: errBadRequest}
+	errs, err := validate(ctx, schema, doc)
+	if err != nil {
+		return nil, err
 	}
-	return &document{ast: doc, introspects: introspects(doc)}
+	d := &document{ast: doc, errs: errs, weight: len(query) + tokens*bytesPerToken}
+	if errs != nil {
+		d.ast, d.reason = nil, errBadRequest
+	} else {
+		d.introspects = introspects(doc)
+	}
+	return d, nil
+}
+
+// bytesPerToken is the memory a parsed document holds per token of its text, measured on
+// documents of names, arguments and list literals (server/document_test.go keeps it honest).
+const bytesPerToken = 100
+
+// maxValidationErrors is how many validation errors a document gets: graphql-go locates each
+// error by rescanning the text, so thousands of errors cost seconds; a few say what is wrong.
+const maxValidationErrors = 5
+
+// validate runs graphql-go's specified rules, as graphql.ValidateDocument does, but stops at
+// maxValidationErrors errors or when ctx ends (returning ctx's error).
+func validate(ctx context.Context, schema *graphql.Schema, doc *ast.Document) ([]gqlerrors.FormattedError, error) {
+	info := graphql.NewTypeInfo(&graphql.TypeInfoConfig{Schema: schema})
+	vc := graphql.NewValidationContext(schema, doc, info)
+	rules := make([]*visitor.VisitorOptions, len(graphql.SpecifiedRules))
+	for i, rule := range graphql.SpecifiedRules {
+		rules[i] = rule(vc).VisitorOpts
+	}
+	all := visitor.VisitInParallel(rules...)
+	stop := func() bool { return len(vc.Errors()) >= maxValidationErrors || ctx.Err() != nil }
+	guard := &visitor.VisitorOptions{
+		Enter: func(p visitor.VisitFuncParams) (string, any) {
+			if stop() {
+				return visitor.ActionBreak, nil
+			}
+			return all.Enter(p)
+		},
+		Leave: func(p visitor.VisitFuncParams) (string, any) {
+			if stop() {
+				return visitor.ActionBreak, nil
+			}
+			return all.Leave(p)
+		},
+	}
+	visitor.Visit(doc, visitor.VisitWithTypeInfo(info, guard), nil)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	errs := vc.Errors()
+	return errs[:min(len(errs), maxValidationErrors)], nil
 }
 
 // introspects reports whether any operation selects __schema or __type at its root, directly
@@ -138,27 +162,49 @@ func reject(reason error, msg string) *document {
 	return &document{errs: []gqlerrors.FormattedError{gqlerrors.NewFormattedError(msg)}, reason: reason}
 }
 
-// checkNesting bounds bracket nesting in the raw text, so that the recursive parser cannot be
-// driven into a huge stack by a deeply nested document; strings and comments are skipped.
-func checkNesting(q string, max int) error {
+// maxTokens bounds the tokens of a document before it is parsed: the parser allocates per
+// token, so a body of a megabyte of names would cost more to parse than any query needs.
+const maxTokens = 20000
+
+// scan bounds bracket nesting and the number of tokens in the raw text, so that the recursive
+// parser can neither be driven into a huge stack nor made to build a huge tree; strings and
+// comments are skipped (a string is one token). It returns the number of tokens.
+func scan(q string, maxDepth int) (tokens int, err error) {
 	depth := 0
 	for i := 0; i < len(q); i++ {
-		switch q[i] {
-		case '#':
+		c := q[i]
+		switch {
+		case c == '#':
 			for i < len(q) && q[i] != '\n' {
 				i++
 			}
-		case '"':
+			continue
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',':
+			continue
+		case c == '"':
 			i = skipString(q, i)
-		case '{', '[', '(':
-			if depth++; depth > max {
-				return fmt.Errorf("query is nested deeper than %d levels", max)
+		case c == '{' || c == '[' || c == '(':
+			if depth++; depth > maxDepth {
+				return tokens, fmt.Errorf("query is nested deeper than %d levels", maxDepth)
 			}
-		case '}', ']', ')':
+		case c == '}' || c == ']' || c == ')':
 			depth--
+		case isNameByte(c):
+			for i+1 < len(q) && isNameByte(q[i+1]) {
+				i++
+			}
+		}
+		if tokens++; tokens > maxTokens {
+			return tokens, fmt.Errorf("query has more than %d tokens", maxTokens)
 		}
 	}
-	return nil
+	return tokens, nil
+}
+
+// isNameByte reports whether c continues a name or a number (a few number bytes like '.' and
+// '+' split a number in two here; that only overcounts).
+func isNameByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }
 
 // skipString returns the index of the closing quote of the string starting at i.
@@ -187,7 +233,8 @@ func skipString(q string, i int) int {
 	return len(q)
 }
 
-// checkComplexity counts fields and depth of every operation with fragments expanded; it
+// checkComplexity counts the fields and depth of every operation, and every node around them
+// (arguments, directives, variable definitions, literal values), with fragments expanded; it
 // rejects fragment cycles and stops counting as soon as a limit is passed.
 func checkComplexity(doc *ast.Document, lim Limits) error {
 	frags := map[string]*ast.FragmentDefinition{}
@@ -204,19 +251,17 @@ func checkComplexity(doc *ast.Document, lim Limits) error {
 	c := counter{frags: frags, lim: lim, path: map[string]bool{}, used: map[string]bool{}}
 	for _, def := range doc.Definitions {
 		if d, ok := def.(*ast.OperationDefinition); ok {
-			for _, v := range d.VariableDefinitions {
-				if err := c.values(v.DefaultValue); err != nil {
-					return err
-				}
-			}
-			if err := c.walk(d.SelectionSet, 1); err != nil {
+			if err := c.operation(d); err != nil {
 				return err
 			}
 		}
 	}
 	for _, def := range doc.Definitions {
 		if d, ok := def.(*ast.FragmentDefinition); ok && !c.used[d.Name.Value] {
-			if err := c.spread(d.Name.Value, 1); err != nil {
+			if err := c.directives(d.Directives); err != nil {
+				return err
+			}
+			if err := c.spread(d.Name.Value, 1, map[string]*sameKey{}); err != nil {
 				return err
 			}
 		}
@@ -228,16 +273,77 @@ func checkComplexity(doc *ast.Document, lim Limits) error {
 // cached document small whatever the body size.
 const (
 	maxDefinitions = 50   // operations and fragments
-	maxValueNodes  = 5000 // literal values in arguments (list items and object fields count)
+	maxNodes       = 5000 // arguments, directives, variable definitions and literal values (list items and object fields count)
+	maxVariables   = 100  // variable definitions of one operation: graphql-go's unused-variable rule is quadratic in them
+	maxSameKey     = 100  // fields under one response key in one selection set: graphql-go compares them pairwise
 )
+
+type counter struct {
+	frags  map[string]*ast.FragmentDefinition
+	lim    Limits
+	fields int
+	nodes  int
+	path   map[string]bool // fragments on the current path, to find cycles
+	used   map[string]bool // fragments reached so far
+}
+
+// node counts one node besides fields.
+func (c *counter) node() error {
+	if c.nodes++; c.nodes > maxNodes {
+		return fmt.Errorf("query holds more than %d arguments, directives, variables and literal values; pass large inputs as variables", maxNodes)
+	}
+	return nil
+}
+
+func (c *counter) operation(d *ast.OperationDefinition) error {
+	if len(d.VariableDefinitions) > maxVariables {
+		return fmt.Errorf("an operation declares more than %d variables", maxVariables)
+	}
+	for _, v := range d.VariableDefinitions {
+		if err := c.node(); err != nil {
+			return err
+		}
+		if err := c.values(v.DefaultValue); err != nil {
+			return err
+		}
+	}
+	if err := c.directives(d.Directives); err != nil {
+		return err
+	}
+	return c.walk(d.SelectionSet, 1)
+}
+
+func (c *counter) arguments(args []*ast.Argument) error {
+	for _, a := range args {
+		if err := c.node(); err != nil {
+			return err
+		}
+		if err := c.values(a.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *counter) directives(ds []*ast.Directive) error {
+	for _, d := range ds {
+		if err := c.node(); err != nil {
+			return err
+		}
+		if err := c.arguments(d.Arguments); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // values counts the literal value nodes of an argument.
 func (c *counter) values(v ast.Value) error {
 	if v == nil {
 		return nil
 	}
-	if c.valueNodes++; c.valueNodes > maxValueNodes {
-		return fmt.Errorf("query holds more than %d literal values; pass large inputs as variables", maxValueNodes)
+	if err := c.node(); err != nil {
+		return err
 	}
 	switch x := v.(type) {
 	case *ast.ListValue:
@@ -256,15 +362,6 @@ func (c *counter) values(v ast.Value) error {
 	return nil
 }
 
-type counter struct {
-	frags      map[string]*ast.FragmentDefinition
-	lim        Limits
-	fields     int
-	valueNodes int
-	path       map[string]bool // fragments on the current path, to find cycles
-	used       map[string]bool // fragments reached so far
-}
-
 func (c *counter) walk(set *ast.SelectionSet, depth int) error {
 	if set == nil {
 		return nil
@@ -272,32 +369,99 @@ func (c *counter) walk(set *ast.SelectionSet, depth int) error {
 	if depth > c.lim.MaxDepth {
 		return fmt.Errorf("query is deeper than the limit of %d", c.lim.MaxDepth)
 	}
+	return c.selections(set, depth, map[string]*sameKey{})
+}
+
+// sameKey is what fields sharing a response key in one selection set have seen so far.
+type sameKey struct {
+	n     int
+	first *ast.Field
+}
+
+// selections counts one selection set; keys counts its response keys, fragments' included.
+func (c *counter) selections(set *ast.SelectionSet, depth int, keys map[string]*sameKey) error {
+	if set == nil {
+		return nil
+	}
 	for _, sel := range set.Selections {
-		var err error
-		switch s := sel.(type) {
-		case *ast.Field:
-			if c.fields++; c.fields > c.lim.MaxFields {
-				return fmt.Errorf("query selects more than the limit of %d fields", c.lim.MaxFields)
-			}
-			for _, a := range s.Arguments {
-				if err := c.values(a.Value); err != nil {
-					return err
-				}
-			}
-			err = c.walk(s.SelectionSet, depth+1)
-		case *ast.InlineFragment:
-			err = c.walk(s.SelectionSet, depth)
-		case *ast.FragmentSpread:
-			err = c.spread(s.Name.Value, depth)
-		}
-		if err != nil {
+		if err := c.selection(sel, depth, keys); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (c *counter) spread(name string, depth int) error {
+func (c *counter) selection(sel ast.Selection, depth int, keys map[string]*sameKey) error {
+	switch s := sel.(type) {
+	case *ast.Field:
+		if c.fields++; c.fields > c.lim.MaxFields {
+			return fmt.Errorf("query selects more than the limit of %d fields", c.lim.MaxFields)
+		}
+		key := s.Name.Value
+		if s.Alias != nil {
+			key = s.Alias.Value
+		}
+		if err := sameKeyCheck(keys, key, s); err != nil {
+			return err
+		}
+		if err := c.arguments(s.Arguments); err != nil {
+			return err
+		}
+		if err := c.directives(s.Directives); err != nil {
+			return err
+		}
+		return c.walk(s.SelectionSet, depth+1)
+	case *ast.InlineFragment:
+		if err := c.directives(s.Directives); err != nil {
+			return err
+		}
+		return c.selections(s.SelectionSet, depth, keys)
+	case *ast.FragmentSpread:
+		if err := c.directives(s.Directives); err != nil {
+			return err
+		}
+		return c.spread(s.Name.Value, depth, keys)
+	}
+	return nil
+}
+
+// sameKeyCheck refuses, with one error, a response key that names two different fields or one
+// field with different arguments: graphql-go would report every conflicting pair, each error
+// located by rescanning the text, and a document can hold thousands of pairs.
+func sameKeyCheck(keys map[string]*sameKey, key string, f *ast.Field) error {
+	k := keys[key]
+	if k == nil {
+		keys[key] = &sameKey{n: 1, first: f}
+		return nil
+	}
+	if k.n++; k.n > maxSameKey {
+		return fmt.Errorf("query selects %q more than %d times in one selection set", key, maxSameKey)
+	}
+	if f.Name.Value != k.first.Name.Value || !sameArguments(f.Arguments, k.first.Arguments) {
+		return fmt.Errorf("%w: fields %q conflict because they are different fields or have differing arguments; use different aliases", errBadRequest, key)
+	}
+	return nil
+}
+
+// sameArguments reports whether two argument lists are the same, in any order, as printed.
+func sameArguments(a, b []*ast.Argument) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	printed := make(map[string]string, len(a))
+	for _, x := range a {
+		printed[x.Name.Value] = fmt.Sprint(printer.Print(x.Value))
+	}
+	for _, y := range b {
+		p, ok := printed[y.Name.Value]
+		if !ok || p != fmt.Sprint(printer.Print(y.Value)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *counter) spread(name string, depth int, keys map[string]*sameKey) error {
 	if c.path[name] {
 		return fmt.Errorf("fragment %q spreads itself (a fragment cycle)", name)
 	}
@@ -307,5 +471,5 @@ func (c *counter) spread(name string, depth int) error {
 	}
 	c.path[name], c.used[name] = true, true
 	defer delete(c.path, name)
-	return c.walk(f.SelectionSet, depth)
+	return c.selections(f.SelectionSet, depth, keys)
 }

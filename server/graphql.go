@@ -1,10 +1,12 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -26,19 +28,20 @@ type Authenticator interface {
 
 // GraphQLOptions configures the GraphQL endpoint.
 type GraphQLOptions struct {
-	Schema       graphql.Schema  // validates documents and answers introspection
-	Exec         *graphql.Schema // optional: runs documents that do not introspect (schema.NewExec)
-	Auth         Authenticator
-	Limits       Limits
-	DocCacheSize int
-	Timeout      time.Duration // per request, on top of the statement timeout
-	Log          *slog.Logger
-	Failures     *auth.FailureLog // authentication failures; nil: 10 lines at once per reason, then 1/s
+	Schema   graphql.Schema  // validates documents and answers introspection
+	Exec     *graphql.Schema // optional: runs documents that do not introspect (schema.NewExec)
+	Auth     Authenticator
+	Limits   Limits
+	Timeout  time.Duration // per request, on top of the statement timeout
+	Log      *slog.Logger
+	Failures *auth.FailureLog // authentication failures; nil: 10 lines at once per reason, then 1/s
+	Now      func() time.Time
 }
 
 type graphqlHandler struct {
-	o     GraphQLOptions
-	cache *docCache
+	o        GraphQLOptions
+	cache    *docCache
+	inFlight *inFlight
 }
 
 // GraphQL returns the GraphQL-over-HTTP endpoint: POST with a JSON body, or GET for queries.
@@ -46,12 +49,12 @@ func GraphQL(o GraphQLOptions) http.Handler {
 	if o.Failures == nil {
 		o.Failures = defaultFailures(o.Log)
 	}
-	return &graphqlHandler{o: o, cache: newDocCache(o.DocCacheSize)}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &graphqlHandler{o: o, cache: newDocCache(o.Limits.DocCacheBytes, o.Limits.DocCacheSize),
+		inFlight: newInFlight(o.Limits.MaxInFlight, o.Limits.MaxInFlightPerPrincipal)}
 }
-
-// maxCachedQuery bounds the text of a cached document, so that the cache's memory stays
-// near DocCacheSize × 16 KiB whatever the body limit.
-const maxCachedQuery = 16 << 10
 
 // params is a GraphQL-over-HTTP request.
 type params struct {
@@ -96,27 +99,48 @@ type errorEntry struct {
 }
 
 func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	who, ok := h.admit(w, r, h.o.Auth, "")
-	if !ok {
-		return
-	}
-	ctx = auth.NewContext(ctx, who)
-	p, err := readParams(r)
+	done, err := h.inFlight.enter()
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	defer done()
+	who, ok := h.admit(w, r, h.o.Auth, "")
+	if !ok {
+		return
+	}
+	leave, err := h.inFlight.enterAs(who.CredentialID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	defer leave()
+	ctx := auth.NewContext(r.Context(), who)
+	// The request's time runs from here: preparing a document is work the timeout bounds too.
+	if h.o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.o.Timeout)
+		defer cancel()
+	}
+	status, out := h.answer(ctx, w, r)
+	h.write(w, r, status, out)
+}
+
+// answer runs the request and returns the status and body to send; errors are in the body.
+func (h *graphqlHandler) answer(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, response) {
+	p, err := readParams(r)
+	if err != nil {
+		return h.refuse(ctx, w, r, err)
+	}
 	doc := h.cache.get(p.Query)
 	if doc == nil {
-		doc = prepare(&h.o.Schema, p.Query, h.o.Limits)
-		if len(p.Query) <= maxCachedQuery {
-			h.cache.put(p.Query, doc)
+		if doc, err = prepare(ctx, &h.o.Schema, p.Query, h.o.Limits); err != nil {
+			return h.refuse(ctx, w, r, fmt.Errorf("prepare the document: %w", err))
 		}
+		h.cache.put(p.Query, doc)
 	}
 	if doc.errs != nil {
-		h.write(w, r, classify(doc.reason).status, response{Errors: h.entries(ctx, doc.errs, doc.reason)})
-		return
+		return classify(doc.reason).status, response{Errors: h.entries(ctx, doc.errs, doc.reason)}
 	}
 	op, err := operation(doc.ast, p.OperationName)
 	if err == nil {
@@ -124,17 +148,9 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		if errors.Is(err, errWrite) && r.Method == http.MethodGet {
-			w.Header().Set("Allow", "POST")
-			h.write(w, r, http.StatusMethodNotAllowed, response{Errors: []errorEntry{h.entry(ctx, err, classify(err))}})
-			return
+			return h.refuse(ctx, w, r, withStatus(http.StatusMethodNotAllowed, err))
 		}
-		h.fail(w, r, err)
-		return
-	}
-	if h.o.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, h.o.Timeout)
-		defer cancel()
+		return h.refuse(ctx, w, r, err)
 	}
 	run := h.o.Schema
 	if h.o.Exec != nil && !doc.introspects {
@@ -146,8 +162,10 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		data, err := orderedJSON(doc.ast, p.OperationName, res.Data)
 		if err != nil {
 			h.o.Log.ErrorContext(ctx, "encode data", "error", err.Error())
-			h.fail(w, r, err)
-			return
+			return h.refuse(ctx, w, r, err)
+		}
+		if max := h.o.Limits.MaxResponseBytes; max > 0 && int64(len(data)) > max {
+			return h.refuse(ctx, w, r, fmt.Errorf("%w: the answer is %d bytes, over the limit of %d; ask for fewer rows or columns", errTooComplex, len(data), max))
 		}
 		out.Data = data
 	}
@@ -162,11 +180,12 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e := h.entry(ctx, cause, c)
 		e.Locations, e.Path = locations(fe), fe.Path
 		out.Errors = append(out.Errors, e)
+		c.headers(cause, w.Header())
 		if rank(c.status) > rank(status) || status == http.StatusOK {
 			status = c.status
 		}
 	}
-	h.write(w, r, status, out)
+	return status, out
 }
 
 // cause digs the resolver's own error out of graphql-go's wrapping. An error with no path and
@@ -227,6 +246,9 @@ func readParams(r *http.Request) (*params, error) {
 		q := r.URL.Query()
 		p.Query, p.OperationName = q.Get("query"), q.Get("operationName")
 		if v := q.Get("variables"); v != "" {
+			if err := checkJSON([]byte(v), maxVariableDepth); err != nil {
+				return nil, err
+			}
 			if err := json.Unmarshal([]byte(v), &p.Variables); err != nil {
 				return nil, fmt.Errorf("%w: variables is not a JSON object", errBadRequest)
 			}
@@ -236,12 +258,21 @@ func readParams(r *http.Request) (*params, error) {
 		if err != nil || (mt != "application/json" && mt != "application/graphql-response+json") {
 			return nil, fmt.Errorf("%w: Content-Type must be application/json", errBadRequest)
 		}
-		dec := json.NewDecoder(r.Body)
-		if err := dec.Decode(&p); err != nil {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				return nil, fmt.Errorf("%w: the limit is %d bytes", errBodyTooLarge, tooBig.Limit)
 			}
+			return nil, fmt.Errorf("read the body: %w", err)
+		}
+		// Bound nesting and size before decoding: a deep or huge variables value costs memory
+		// in decoding and again in graphql-go's coercion.
+		if err := checkJSON(body, maxVariableDepth+1); err != nil {
+			return nil, err
+		}
+		dec := json.NewDecoder(bytes.NewReader(body))
+		if err := dec.Decode(&p); err != nil {
 			return nil, fmt.Errorf("%w: body is not a GraphQL JSON request: %s", errBadRequest, jsonProblem(err))
 		}
 		if dec.More() {
@@ -268,13 +299,30 @@ func jsonProblem(err error) string {
 	return "invalid JSON"
 }
 
+// fail answers err alone, as its class says.
 func (h *graphqlHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, out := h.refuse(r.Context(), w, r, err)
+	h.write(w, r, status, out)
+}
+
+// refuse returns the answer to a request that fails as a whole with err, and sets err's headers.
+func (h *graphqlHandler) refuse(ctx context.Context, w http.ResponseWriter, r *http.Request, err error) (int, response) {
 	c := classify(err)
-	c.headers(err, w.Header())
-	if c.status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", "GET, POST")
+	hdr := w.Header()
+	c.headers(err, hdr)
+	switch c.status {
+	case http.StatusMethodNotAllowed:
+		if hdr.Get("Allow") == "" {
+			allow := "GET, POST"
+			if errors.Is(err, errWrite) {
+				allow = "POST"
+			}
+			hdr.Set("Allow", allow)
+		}
+	case statusClientClosed:
+		h.o.Log.InfoContext(ctx, "client went away", "error", err.Error())
 	}
-	h.write(w, r, c.status, response{Errors: []errorEntry{h.entry(r.Context(), err, c)}})
+	return c.status, response{Errors: []errorEntry{h.entry(ctx, err, c)}}
 }
 
 func (h *graphqlHandler) entries(ctx context.Context, errs []gqlerrors.FormattedError, reason error) []errorEntry {
@@ -288,7 +336,11 @@ func (h *graphqlHandler) entries(ctx context.Context, errs []gqlerrors.Formatted
 }
 
 func (h *graphqlHandler) entry(ctx context.Context, err error, c class) errorEntry {
-	ext := map[string]any{"code": c.code}
+	ext := map[string]any{}
+	for k, v := range fault.Extensions(err) {
+		ext[k] = v
+	}
+	ext["code"] = c.code
 	if c.code == fault.Internal {
 		ext["requestId"] = requestid.From(ctx)
 	}
@@ -308,9 +360,17 @@ func (h *graphqlHandler) write(w http.ResponseWriter, r *http.Request, status in
 	}
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", retryAfter)
 	}
+	// A client that does not read cannot hold the answer, and the handler, for longer than
+	// WriteTimeout. Writers without deadlines (tests' recorders) just ignore it.
+	if d := h.o.Limits.WriteTimeout; d > 0 {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
+	}
 	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	if _, err := w.Write(b); err != nil {
+		h.o.Log.InfoContext(r.Context(), "response not delivered", "error", err.Error(), "bytes", len(b))
+	}
 }
