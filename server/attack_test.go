@@ -73,7 +73,9 @@ func TestDocumentAttacks(t *testing.T) {
 		{"unknown directives", "{ __typename " + repeat(4000, " ", func(i int) string { return fmt.Sprintf("@d%d", i) }) + " }", "Unknown directive"},
 		{"conflicting aliases", "{ " + repeat(150, " ", func(i int) string { return fmt.Sprintf("a: invoices(first: %d) { totalCount }", i) }) + " }", "conflict"},
 		{"conflicts through fragments", "{ " + repeat(9, " ", func(i int) string { return fmt.Sprintf("...F%d", i) }) + " } " +
-			repeat(9, " ", func(i int) string { return fmt.Sprintf("fragment F%d on Query { a: invoices(first: %d) { totalCount } }", i, i) }), "conflict"},
+			repeat(9, " ", func(i int) string {
+				return fmt.Sprintf("fragment F%d on Query { a: invoices(first: %d) { totalCount } }", i, i)
+			}), "conflict"},
 		{"one fragment spread many times", "{ " + repeat(300, " ", func(int) string { return "...F" }) + " } fragment F on Query { __typename }", "more than 100 times"},
 		{"a megabyte of aliases", "{ " + repeat(mib/16, " ", func(i int) string { return fmt.Sprintf("a%d: __typename", i) }) + " }", "tokens"},
 		{"a megabyte of list items", `{ invoices(where: {status: {in: [` + repeat(mib/4, ",", func(int) string { return `"x"` }) + "]}}) { totalCount } }", "tokens"},
