@@ -17,6 +17,7 @@ import (
 	"github.com/graphql-go/graphql"
 	"github.com/viewgate/viewgate/auth"
 	"github.com/viewgate/viewgate/config"
+	"github.com/viewgate/viewgate/plan"
 	"github.com/viewgate/viewgate/querylog"
 	"github.com/viewgate/viewgate/requestid"
 	"github.com/viewgate/viewgate/resolvers"
@@ -193,6 +194,11 @@ func (g *Gateway) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", server.GraphQL(server.GraphQLOptions{
 		Schema: g.schema, Exec: exec, Auth: g.authn, Log: g.log, Timeout: lim.RequestTimeout, Now: g.o.Now,
+		Plan:   plan.Options{Catalog: g.cat, DefaultPageSize: lim.DefaultPageSize},
+		Budget: plan.Budget{MaxCost: lim.MaxCost, MaxRootFields: lim.MaxRootFields, MaxRows: lim.MaxRows},
+		Context: func(ctx context.Context) context.Context {
+			return resolvers.WithDBTime(ctx, lim.RequestDBTime)
+		},
 		Limits: server.Limits{
 			MaxDepth: lim.MaxDepth, MaxFields: lim.MaxFields,
 			DocCacheSize: lim.DocCacheSize, DocCacheBytes: lim.DocCacheBytes,

@@ -1,9 +1,10 @@
 package plan
 
 import (
-	"errors"
 	"fmt"
 	"math"
+
+	"github.com/viewgate/viewgate/fault"
 )
 
 // rowsPerUnit is how many requested rows cost one unit, as in GitHub's GraphQL API.
@@ -53,7 +54,7 @@ type Budget struct {
 }
 
 // ErrOverBudget is wrapped by every error of Check.
-var ErrOverBudget = errors.New("request over budget")
+var ErrOverBudget = fault.New(fault.QueryTooComplex, "request over budget")
 
 // BudgetError says which limit of a Budget a plan exceeds; it wraps ErrOverBudget.
 type BudgetError struct {

@@ -1,10 +1,10 @@
 package plan
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/graphql-go/graphql/language/ast"
+	"github.com/viewgate/viewgate/fault"
 	"github.com/viewgate/viewgate/views"
 )
 
@@ -118,7 +118,7 @@ func (p *Plan) RootFields() int {
 
 // ErrBadRequest is wrapped by every error of New: an unknown operation, or a variable value the
 // planner cannot use where a number, a boolean or a string is required.
-var ErrBadRequest = errors.New("bad request")
+var ErrBadRequest = fault.New(fault.BadUserInput, "bad request")
 
 // New plans the operation named operationName ("" when the document holds one operation) of
 // doc, which graphql-go has parsed and validated, with the JSON-decoded variables vars (numbers

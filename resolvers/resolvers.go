@@ -266,9 +266,14 @@ func (r *Resolvers) hash(v any) any {
 
 // run executes one statement, reads at most limit rows and writes the query-log entry.
 func (r *Resolvers) run(ctx context.Context, src Source, who *auth.Principal, q *views.Query, st *views.Statement, limit int) ([][]any, error) {
+	sctx, cancel, budget, err := statementContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("query %s: %w", q.View.Field, err)
+	}
+	defer cancel()
 	start := r.o.Now()
 	var out [][]any
-	err := src.Runner.Query(ctx, st.SQL, st.Args, func(rows replica.Rows) error {
+	err = src.Runner.Query(sctx, st.SQL, st.Args, func(rows replica.Rows) error {
 		dests := st.Dests()
 		for len(out) < limit && rows.Next() {
 			if err := rows.Scan(dests...); err != nil {
@@ -282,10 +287,17 @@ func (r *Resolvers) run(ctx context.Context, src Source, who *auth.Principal, q 
 		}
 		return rows.Err()
 	})
+	took := r.o.Now().Sub(start)
+	if budget != nil {
+		budget.spend(took)
+		if err != nil && ctx.Err() == nil && sctx.Err() != nil {
+			err = fmt.Errorf("%w (%v): this statement was stopped, and later root fields will not run", ErrDBTimeSpent, budget.budget)
+		}
+	}
 	e := querylog.Entry{
 		Time: start, RequestID: requestid.From(ctx), Tenant: who.Tenant, Credential: who.CredentialID,
 		View: q.View.Field, Class: Class(q), Source: src.Runner.Name(), SQL: st.SQL,
-		Duration: r.o.Now().Sub(start), Rows: len(out),
+		Duration: took, Rows: len(out),
 	}
 	if err != nil {
 		err = fmt.Errorf("query %s: %w", q.View.Field, err)

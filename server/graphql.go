@@ -18,6 +18,7 @@ import (
 	"github.com/graphql-go/graphql/language/ast"
 	"github.com/viewgate/viewgate/auth"
 	"github.com/viewgate/viewgate/fault"
+	"github.com/viewgate/viewgate/plan"
 	"github.com/viewgate/viewgate/requestid"
 )
 
@@ -36,6 +37,12 @@ type GraphQLOptions struct {
 	Log      *slog.Logger
 	Failures *auth.FailureLog // authentication failures; nil: 10 lines at once per reason, then 1/s
 	Now      func() time.Time
+
+	Plan   plan.Options // how a document's cost is planned before it runs; a nil Catalog plans nothing
+	Budget plan.Budget  // what one request may ask for, refused before any SQL runs
+	// Context, when set, decorates each request's context before the document runs (the
+	// gateway adds the database-time budget of the resolvers).
+	Context func(context.Context) context.Context
 }
 
 type graphqlHandler struct {
@@ -66,8 +73,9 @@ type params struct {
 
 // response is the GraphQL response body.
 type response struct {
-	Errors []errorEntry    `json:"errors,omitempty"`
-	Data   json.RawMessage `json:"data,omitempty"`
+	Errors     []errorEntry
+	Data       json.RawMessage
+	Extensions map[string]any
 }
 
 // encode writes the body with data as is: it is already valid JSON, and encoding/json would
@@ -87,6 +95,16 @@ func (b response) encode() ([]byte, error) {
 			out = append(out, ',')
 		}
 		out = append(append(out, `"data":`...), b.Data...)
+	}
+	if len(b.Extensions) > 0 {
+		ext, err := json.Marshal(b.Extensions)
+		if err != nil {
+			return nil, err
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(append(out, `"extensions":`...), ext...)
 	}
 	return append(out, '}'), nil
 }
@@ -152,12 +170,20 @@ func (h *graphqlHandler) answer(ctx context.Context, w http.ResponseWriter, r *h
 		}
 		return h.refuse(ctx, w, r, err)
 	}
+	pl, err := h.plan(doc, p)
+	if err != nil {
+		return h.refuse(ctx, w, r, err)
+	}
+	SetLogAttrs(ctx, slog.String("class", string(pl.Class())), slog.Int("cost", pl.Cost))
+	if h.o.Context != nil {
+		ctx = h.o.Context(ctx)
+	}
 	run := h.o.Schema
 	if h.o.Exec != nil && !doc.introspects {
 		run = *h.o.Exec
 	}
 	res := graphql.Execute(graphql.ExecuteParams{Schema: run, AST: doc.ast, OperationName: p.OperationName, Args: p.Variables, Context: ctx})
-	status, out := http.StatusOK, response{}
+	status, out := http.StatusOK, response{Extensions: costExtension(pl)}
 	if res.Data != nil {
 		data, err := orderedJSON(doc.ast, p.OperationName, res.Data)
 		if err != nil {
@@ -186,6 +212,30 @@ func (h *graphqlHandler) answer(ctx context.Context, w http.ResponseWriter, r *h
 		}
 	}
 	return status, out
+}
+
+// plan computes what the document will cost and holds it to the budget; without a catalog it
+// plans nothing and returns an empty plan.
+func (h *graphqlHandler) plan(doc *document, p *params) (*plan.Plan, error) {
+	if h.o.Plan.Catalog == nil {
+		return &plan.Plan{}, nil
+	}
+	pl, err := plan.New(h.o.Plan, doc.ast, p.OperationName, p.Variables)
+	if err != nil {
+		return nil, fmt.Errorf("plan the request: %w", err)
+	}
+	if err := pl.Check(h.o.Budget); err != nil {
+		return nil, err
+	}
+	return pl, nil
+}
+
+// costExtension is the extensions.cost member of a response: what the request was charged.
+func costExtension(pl *plan.Plan) map[string]any {
+	if pl == nil {
+		return nil
+	}
+	return map[string]any{"cost": map[string]any{"requested": pl.Cost, "class": string(pl.Class())}}
 }
 
 // cause digs the resolver's own error out of graphql-go's wrapping. An error with no path and

@@ -96,6 +96,13 @@ func newStackOn(t *testing.T, src *replica.Source, catalog []byte) *stack {
 // handlers are the gateway's, assembled as cmd/viewgate assembles them.
 func newStackAuth(t *testing.T, src *replica.Source, catalog []byte, authn server.Authenticator) *stack {
 	t.Helper()
+	return newStackConfig(t, src, catalog, authn, nil)
+}
+
+// newStackConfig is newStackAuth with edit applied to the gateway's options, config included,
+// first (nil: none).
+func newStackConfig(t *testing.T, src *replica.Source, catalog []byte, authn server.Authenticator, edit func(*gateway.Options)) *stack {
+	t.Helper()
 	cat, err := views.ParseCatalog(catalog)
 	if err != nil {
 		t.Fatal(err)
@@ -113,10 +120,14 @@ func newStackAuth(t *testing.T, src *replica.Source, catalog []byte, authn serve
 	cfg.Limits.DocCacheSize = 100
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: s.log}, nil))
 	handler := func(full bool) http.Handler {
-		g, err := gateway.New(context.Background(), gateway.Options{
+		o := gateway.Options{
 			Config: cfg, Catalog: cat, Log: log, Stderr: &lockedWriter{w: s.qlog},
 			Sources: map[string]gateway.Source{demo.SourceName: src}, Auth: authn, FullExecution: full,
-		})
+		}
+		if edit != nil {
+			edit(&o)
+		}
+		g, err := gateway.New(context.Background(), o)
 		if err != nil {
 			t.Fatal(err)
 		}
