@@ -5,9 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,14 +32,14 @@ type flags struct {
 	config, env, listen string
 }
 
-func parseFlags(name string, args []string, stderr io.Writer) (*flags, error) {
-	fs := flag.NewFlagSet("viewgate "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// parseFlags parses serve's flags.
+func parseFlags(args []string, stdout io.Writer) (*flags, error) {
+	fs := newFlags("serve", "viewgate serve [-config file] [-env name] [-listen addr]\n\nserves GraphQL on the config's sources; with no config, on the built-in demo database.")
 	f := &flags{}
 	fs.StringVar(&f.config, "config", "", "config file (default $VIEWGATE_CONFIG; none: the built-in demo)")
 	fs.StringVar(&f.env, "env", "", "environment to run (default $VIEWGATE_ENV, then the config's default_env)")
 	fs.StringVar(&f.listen, "listen", "", "address to listen on (overrides the config; demo default 127.0.0.1:8080)")
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args, stdout); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -230,7 +227,7 @@ func newLogger(w io.Writer) *slog.Logger {
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f, err := parseFlags("serve", args, stderr)
+	f, err := parseFlags(args, stdout)
 	if err != nil {
 		return err
 	}
@@ -255,27 +252,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	log.Info("listening", "addr", ln.Addr().String(), "env", a.cfg.Env, "views", len(a.catalog.Views))
 	return server.Serve(ctx, ln, a.handler(log), log, 10*time.Second)
 }
-
-func printSchema(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f, err := parseFlags("schema", args, stderr)
-	if err != nil {
-		return err
-	}
-	a, err := build(ctx, f, getenv, io.Discard)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	res := graphql.Do(graphql.Params{Schema: a.schema, RequestString: introspection, Context: ctx})
-	if len(res.Errors) > 0 {
-		return errors.New(res.Errors[0].Message)
-	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(res.Data)
-}
-
-const introspection = `{ __schema { types { name kind description fields { name description type { name kind ofType { name kind ofType { name kind ofType { name kind } } } } } inputFields { name description type { name kind ofType { name kind ofType { name kind } } } } enumValues { name } } } }`
 
 // piiKey derives the key of pii: hash columns from the cursor secret, so that the two uses of
 // the secret are separate: a PII hash says nothing about a cursor's MAC, and the reverse.
