@@ -3,7 +3,9 @@ package schema
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -11,6 +13,7 @@ import (
 	"github.com/graphql-go/graphql/language/ast"
 	"github.com/graphql-go/graphql/language/parser"
 	"github.com/graphql-go/graphql/language/source"
+	"github.com/viewgate/viewgate/demo"
 	"github.com/viewgate/viewgate/views"
 )
 
@@ -146,4 +149,54 @@ func catalogSchema(t *testing.T, yaml string) graphql.Schema {
 
 func parseQuery(q string) (*ast.Document, error) {
 	return parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(q)})})
+}
+
+// TestIntrospectionConcurrent: introspections of one schema and new builds run side by side
+// give the same answer, with -race watching the in-place sorting.
+func TestIntrospectionConcurrent(t *testing.T) {
+	s := demoSchema(t)
+	want := introspectJSON(t, s)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			target := s
+			if g%2 == 1 {
+				cat, _ := views.ParseCatalog(demo.Catalog())
+				var err error
+				if target, err = New(cat, noResolvers{}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			for range 5 {
+				data, err := Introspect(context.Background(), target)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if b, _ := json.Marshal(data); string(b) != want {
+					errs <- fmt.Errorf("goroutine %d: another answer", g)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func introspectJSON(t *testing.T, s graphql.Schema) string {
+	t.Helper()
+	data, err := Introspect(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(data)
+	return string(b)
 }
