@@ -17,8 +17,9 @@ type Resolvers interface {
 
 // New builds the schema for the catalog: the one clients see, validate against and introspect.
 // It fails only if graphql-go rejects the generated types.
+// Its introspection is deterministic: see the order rule in order.go.
 func New(cat *views.Catalog, r Resolvers) (graphql.Schema, error) {
-	return build(cat, r.Connection, nil)
+	return build(cat, r.Connection, nil, sortedIntrospection{})
 }
 
 // NewExec builds the execution schema: the same root fields and arguments, but each returns a
@@ -35,7 +36,7 @@ func NewExec(cat *views.Catalog, r Resolvers) (graphql.Schema, error) {
 	return build(cat, r.RawConnection, raw)
 }
 
-func build(cat *views.Catalog, resolve func(*views.View) graphql.FieldResolveFn, raw *graphql.Scalar) (graphql.Schema, error) {
+func build(cat *views.Catalog, resolve func(*views.View) graphql.FieldResolveFn, raw *graphql.Scalar, exts ...graphql.Extension) (graphql.Schema, error) {
 	b := &builder{s: newScalars()}
 	b.direction = graphql.NewEnum(graphql.EnumConfig{
 		Name: "OrderDirection",
@@ -62,10 +63,11 @@ func build(cat *views.Catalog, resolve func(*views.View) graphql.FieldResolveFn,
 	}
 	query := graphql.NewObject(graphql.ObjectConfig{Name: "Query", Fields: fields,
 		Description: "Read-only access to the views of the catalog. There are no mutations."})
-	s, err := graphql.NewSchema(graphql.SchemaConfig{Query: query})
+	s, err := graphql.NewSchema(graphql.SchemaConfig{Query: query, Extensions: exts})
 	if err != nil {
 		return s, fmt.Errorf("build graphql schema: %w", err)
 	}
+	sortDefinitions(s)
 	return s, nil
 }
 
@@ -90,7 +92,7 @@ func (b *builder) root(v *views.View, resolve graphql.FieldResolveFn) *graphql.F
 		args["search"] = &graphql.ArgumentConfig{Type: graphql.String,
 			Description: "Case-insensitive text search in " + strings.Join(v.Search, ", ") + "."}
 	}
-	return &graphql.Field{Type: graphql.NewNonNull(b.connection(v, node)), Args: args, Resolve: resolve, Description: v.Description}
+	return &graphql.Field{Type: graphql.NewNonNull(b.connection(v, node)), Args: args, Resolve: resolve, Description: strings.TrimSpace(v.Description)}
 }
 
 func (b *builder) object(v *views.View) *graphql.Object {
@@ -100,13 +102,13 @@ func (b *builder) object(v *views.View) *graphql.Object {
 		if !c.IsNullable() && c.PII == views.PIINone {
 			t = graphql.NewNonNull(t)
 		}
-		desc := c.Description
+		desc := strings.TrimSpace(c.Description) // a YAML block scalar ends with a newline
 		if c.PII != views.PIINone {
 			desc = strings.TrimSpace(desc + " Personal data: " + piiNote(c.PII))
 		}
 		fields[c.Field] = &graphql.Field{Type: t, Description: desc}
 	}
-	return graphql.NewObject(graphql.ObjectConfig{Name: v.Name, Fields: fields, Description: v.Description})
+	return graphql.NewObject(graphql.ObjectConfig{Name: v.Name, Fields: fields, Description: strings.TrimSpace(v.Description)})
 }
 
 func piiNote(p views.PII) string {
@@ -166,15 +168,17 @@ func (b *builder) orderBy(v *views.View) *graphql.InputObject {
 	values := graphql.EnumValueConfigMap{}
 	for _, c := range v.Columns {
 		if c.Sort || contains(v.Key, c.Name) {
-			values[strings.ToUpper(c.Name)] = &graphql.EnumValueConfig{Value: c.Name, Description: c.Description}
+			values[strings.ToUpper(c.Name)] = &graphql.EnumValueConfig{Value: c.Name, Description: strings.TrimSpace(c.Description)}
 		}
 	}
 	field := graphql.NewEnum(graphql.EnumConfig{Name: v.Name + "SortField", Values: values})
 	return graphql.NewInputObject(graphql.InputObjectConfig{
 		Name: v.Name + "OrderBy",
 		Fields: graphql.InputObjectConfigFieldMap{
-			"field":     {Type: graphql.NewNonNull(field)},
-			"direction": {Type: b.direction, DefaultValue: "ASC"},
+			"field": {Type: graphql.NewNonNull(field)},
+			// No DefaultValue: graphql-go would introspect it as the string "ASC", which no
+			// client reads as the enum value ASC. An absent direction sorts ascending.
+			"direction": {Type: b.direction, Description: "ASC (the default) or DESC."},
 		},
 	})
 }

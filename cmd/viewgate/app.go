@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -13,7 +10,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/graphql-go/graphql"
 	"github.com/viewgate/viewgate/config"
 	"github.com/viewgate/viewgate/demo"
 	"github.com/viewgate/viewgate/gateway"
@@ -26,14 +22,14 @@ type flags struct {
 	config, env, listen string
 }
 
-func parseFlags(name string, args []string, stderr io.Writer) (*flags, error) {
-	fs := flag.NewFlagSet("viewgate "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// parseFlags parses serve's flags.
+func parseFlags(args []string, stdout io.Writer) (*flags, error) {
+	fs := newFlags("serve", "viewgate serve [-config file] [-env name] [-listen addr]\n\nserves GraphQL on the config's sources; with no config, on the built-in demo database.")
 	f := &flags{}
 	fs.StringVar(&f.config, "config", "", "config file (default $VIEWGATE_CONFIG; none: the built-in demo)")
 	fs.StringVar(&f.env, "env", "", "environment to run (default $VIEWGATE_ENV, then the config's default_env)")
 	fs.StringVar(&f.listen, "listen", "", "address to listen on (overrides the config; demo default 127.0.0.1:8080)")
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args, stdout); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -131,7 +127,7 @@ func (a *app) demoConfig(ctx context.Context) error {
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f, err := parseFlags("serve", args, stderr)
+	f, err := parseFlags(args, stdout)
 	if err != nil {
 		return err
 	}
@@ -156,24 +152,3 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	log.Info("serving", "env", a.cfg.Env, "views", len(a.catalog.Views))
 	return server.Serve(ctx, ln, a.gw.Handler(), log, 10*time.Second)
 }
-
-func printSchema(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f, err := parseFlags("schema", args, stderr)
-	if err != nil {
-		return err
-	}
-	a, err := build(ctx, f, getenv, io.Discard)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	res := graphql.Do(graphql.Params{Schema: a.gw.Schema(), RequestString: introspection, Context: ctx})
-	if len(res.Errors) > 0 {
-		return errors.New(res.Errors[0].Message)
-	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(res.Data)
-}
-
-const introspection = `{ __schema { types { name kind description fields { name description type { name kind ofType { name kind ofType { name kind ofType { name kind } } } } } inputFields { name description type { name kind ofType { name kind ofType { name kind } } } } enumValues { name } } } }`

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,18 +13,25 @@ import (
 	"github.com/viewgate/viewgate/views"
 )
 
+const catalogInitUsage = "viewgate catalog init -source name [-config file] [-env name] [-schemas a,b] [-tables] [-o catalog.yaml]"
+
 // catalogCmd runs the catalog subcommands; init is the only one.
 func catalogCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "init" {
-		return errors.New("usage: viewgate catalog init -source name [-config f] [-env e] [-schemas a,b] [-tables] [-o catalog.yaml]")
+	switch {
+	case len(args) > 0 && args[0] == "init":
+		return catalogInit(ctx, args[1:], getenv, stdout, stderr)
+	case len(args) > 0 && (args[0] == "help" || isHelp(args[0])):
+		fmt.Fprintf(stdout, "usage: %s\n\nRun \"viewgate catalog init -h\" for its flags.\n", catalogInitUsage)
+		return nil
+	case len(args) == 0:
+		return errors.New("missing catalog command; usage: " + catalogInitUsage)
 	}
-	return catalogInit(ctx, args[1:], getenv, stdout, stderr)
+	return fmt.Errorf("unknown catalog command %q; usage: %s", args[0], catalogInitUsage)
 }
 
 // catalogInit drafts a catalog from the views of a live source, for a DBA to review.
 func catalogInit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("viewgate catalog init", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("catalog init", catalogInitUsage+"\n\ndrafts a catalog from the views of a live source, read from its first replica, for a DBA to review.")
 	var path, env, source, schemas, out string
 	var tables bool
 	fs.StringVar(&path, "config", "", "config file (default $VIEWGATE_CONFIG; none: the built-in demo)")
@@ -34,7 +40,7 @@ func catalogInit(ctx context.Context, args []string, getenv func(string) string,
 	fs.StringVar(&schemas, "schemas", "", "comma-separated schemas (MySQL: databases) to read views from (default: the connection's current one)")
 	fs.BoolVar(&tables, "tables", false, "include base tables (marked allow_table: true)")
 	fs.StringVar(&out, "o", "", "write the draft to this file, which must not exist (default: standard output)")
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -42,14 +41,13 @@ func (r *checkReport) add(f inspect.Finding) {
 // audits its privileges and compares the catalog with it; it returns an error when anything
 // is an error-level finding, after printing the report.
 func check(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("viewgate check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("check", "viewgate check [-config file] [-env name] [-json]\n\nvalidates the config and the catalog, then connects to every database of every source,\naudits its privileges and compares the catalog with it; exits 1 on any error-level finding.")
 	var path, env string
 	var asJSON bool
 	fs.StringVar(&path, "config", "", "config file (default $VIEWGATE_CONFIG; none: the built-in demo)")
 	fs.StringVar(&env, "env", "", "environment to check (default $VIEWGATE_ENV, then the config's default_env)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -36,7 +36,7 @@ func keys(args []string, getenv func(string) string, now func() time.Time, stdou
 		return keysList(args[1:], getenv, now, stdout, stderr)
 	case "revoke":
 		return keysRevoke(args[1:], getenv, now, stdout, stderr)
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--h", "--help":
 		fmt.Fprintln(stdout, keysUsage)
 		return nil
 	}
@@ -53,9 +53,14 @@ type keysFlags struct {
 	getenv            func(string) string
 }
 
-func parseKeysFlags(name string, args []string, getenv func(string) string, stderr io.Writer) (*keysFlags, error) {
-	f := &keysFlags{fs: flag.NewFlagSet("viewgate keys "+name, flag.ContinueOnError), getenv: getenv}
-	f.fs.SetOutput(stderr)
+var keysCommandUsage = map[string]string{
+	"create": "viewgate keys create -tenant T -roles r1,r2 -owner NAME [-expires 90d] [-file keys.yaml]\n\nprints the new key once; the keys file keeps only its SHA-256.",
+	"list":   "viewgate keys list [-file keys.yaml]\n\nlists id, tenant, roles, owner, expiry and days left of every key.",
+	"revoke": "viewgate keys revoke [-file keys.yaml] ID\n\nthe key stops working at the servers' next reload.",
+}
+
+func parseKeysFlags(name string, args []string, getenv func(string) string, stdout io.Writer) (*keysFlags, error) {
+	f := &keysFlags{fs: newFlags("keys "+name, keysCommandUsage[name]), getenv: getenv}
 	f.fs.StringVar(&f.file, "file", "", "keys file (default: the config's auth.keys_file)")
 	f.fs.StringVar(&f.config, "config", "", "config file naming auth.keys_file (default $VIEWGATE_CONFIG)")
 	f.fs.StringVar(&f.env, "env", "", "environment of the config (default $VIEWGATE_ENV)")
@@ -67,7 +72,7 @@ func parseKeysFlags(name string, args []string, getenv func(string) string, stde
 	}
 	// Flags may follow the positional id: parse until every argument is consumed.
 	for {
-		if err := f.fs.Parse(args); err != nil {
+		if err := parse(f.fs, args, stdout); err != nil {
 			return nil, err
 		}
 		if f.fs.NArg() == 0 {
@@ -111,7 +116,7 @@ func (f *keysFlags) path() (string, error) {
 }
 
 func keysCreate(args []string, getenv func(string) string, now func() time.Time, stdout, stderr io.Writer) error {
-	f, err := parseKeysFlags("create", args, getenv, stderr)
+	f, err := parseKeysFlags("create", args, getenv, stdout)
 	if err != nil {
 		return err
 	}
@@ -176,7 +181,7 @@ func parseExpiry(s string, now time.Time) (time.Time, error) {
 }
 
 func keysList(args []string, getenv func(string) string, now func() time.Time, stdout, stderr io.Writer) error {
-	f, err := parseKeysFlags("list", args, getenv, stderr)
+	f, err := parseKeysFlags("list", args, getenv, stdout)
 	if err != nil {
 		return err
 	}
@@ -202,7 +207,7 @@ func keysList(args []string, getenv func(string) string, now func() time.Time, s
 }
 
 func keysRevoke(args []string, getenv func(string) string, now func() time.Time, stdout, stderr io.Writer) error {
-	f, err := parseKeysFlags("revoke", args, getenv, stderr)
+	f, err := parseKeysFlags("revoke", args, getenv, stdout)
 	if err != nil {
 		return err
 	}

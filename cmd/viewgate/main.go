@@ -3,10 +3,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 )
@@ -23,18 +25,34 @@ func main() {
 const usage = `usage: viewgate [command] [flags]
 
 commands:
-  serve    serve GraphQL (the default); with no -config, on the built-in demo database
-  schema   print the GraphQL schema of the catalog as an introspection result (JSON)
-  check    validate config and catalog, audit privileges, compare the catalog with the live databases
+  serve          serve GraphQL (the default); with no -config, on the built-in demo database
+  schema         print the catalog's GraphQL schema: introspection JSON, or SDL with -format sdl
+  check          validate config and catalog, audit privileges, compare the catalog with the live databases
   catalog init   draft a catalog from the views of a live source
-  keys     create, list and revoke API keys in the keys file ("viewgate keys help")
+  keys           create, list and revoke API keys in the keys file
+  version        print the module version and the VCS revision the binary was built from
+  help           print this list; "viewgate help COMMAND" prints a command's flags
 
-Run "viewgate serve -h" for the flags.`
+Run "viewgate COMMAND -h" for a command's flags.`
 
 // run is main without the process: tests call it with their own arguments and writers.
+// A command that printed its help because it was asked to returns nil.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cmd := "serve"
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+	if err := command(ctx, args, getenv, stdout, stderr); !errors.Is(err, errHelp) {
+		return err
+	}
+	return nil
+}
+
+func command(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve" // when the first argument is a flag
+	switch {
+	case len(args) == 0:
+	case isHelp(args[0]):
+		cmd, args = "help", args[1:]
+	case args[0] == "-version" || args[0] == "--version":
+		cmd, args = "version", args[1:]
+	case args[0] != "" && args[0][0] != '-':
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
@@ -48,9 +66,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return catalogCmd(ctx, args, getenv, stdout, stderr)
 	case "keys":
 		return keys(args, getenv, time.Now, stdout, stderr)
+	case "version":
+		return version(args, debug.ReadBuildInfo, stdout)
 	case "help":
+		if len(args) > 0 && args[0] != "help" && !isHelp(args[0]) {
+			return command(ctx, []string{args[0], "-h"}, getenv, stdout, stderr)
+		}
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}
 	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+// isHelp reports whether arg asks for help the way the flag package understands it.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--h", "--help":
+		return true
+	}
+	return false
 }
