@@ -61,8 +61,8 @@ type rawEnv struct {
 	name         string
 	production   bool
 	sources      []rawSource
-	apiKeys      *rawKeys // nil when the environment uses the top-level list
-	cursorSecret field    // unset when the environment uses the top-level secret
+	apiKeys      *rawKeys  // nil when the environment uses the top-level list
+	cursorSecret field     // unset when the environment uses the top-level secret
 	quota        *rawQuota // nil when the environment uses the top-level section
 }
 
