@@ -124,92 +124,102 @@ func repeat(n int, st step) []step {
 }
 
 func TestBurstThenNextWindow(t *testing.T) {
-	c := newClock()
-	l := newLimiter(t, testQuota(), c, Options{})
-	run(t, l, repeat(6, step{acmeA, lookup(1), ""}))
-	run(t, l, []step{{acmeA, lookup(1), "credential/burst"}})
-	c.Add(9*time.Second + 999*time.Millisecond)
-	run(t, l, []step{{acmeA, lookup(1), "credential/burst"}})
-	c.Add(time.Millisecond) // the next 10s window
-	run(t, l, repeat(6, step{acmeA, lookup(1), ""}))
-	run(t, l, []step{{acmeA, lookup(1), "credential/burst"}})
+	forStores(t, func(t *testing.T, mk maker) {
+		c := newClock()
+		l := mk(t, testQuota(), c, Options{})
+		run(t, l, repeat(6, step{acmeA, lookup(1), ""}))
+		run(t, l, []step{{acmeA, lookup(1), "credential/burst"}})
+		c.Add(9*time.Second + 999*time.Millisecond)
+		run(t, l, []step{{acmeA, lookup(1), "credential/burst"}})
+		c.Add(time.Millisecond) // the next 10s window
+		run(t, l, repeat(6, step{acmeA, lookup(1), ""}))
+		run(t, l, []step{{acmeA, lookup(1), "credential/burst"}})
+	})
 }
 
 func TestSustainedAcrossBurstWindows(t *testing.T) {
-	c := newClock()
-	l := newLimiter(t, testQuota(), c, Options{})
-	// The tenant's sustained 25/1h ends in the third 10s window, with bursts of 10 from two keys.
-	for w := 0; w < 2; w++ {
+	forStores(t, func(t *testing.T, mk maker) {
+		c := newClock()
+		l := mk(t, testQuota(), c, Options{})
+		// The tenant's sustained 25/1h ends in the third 10s window, with bursts of 10 from two keys.
+		for w := 0; w < 2; w++ {
+			run(t, l, repeat(5, step{acmeA, lookup(1), ""}))
+			run(t, l, repeat(5, step{acmeB, lookup(1), ""}))
+			run(t, l, []step{{acmeB, lookup(1), "tenant/burst"}})
+			c.Add(10 * time.Second)
+		}
 		run(t, l, repeat(5, step{acmeA, lookup(1), ""}))
-		run(t, l, repeat(5, step{acmeB, lookup(1), ""}))
-		run(t, l, []step{{acmeB, lookup(1), "tenant/burst"}})
+		run(t, l, []step{{acmeB, lookup(1), "tenant/sustained"}})
 		c.Add(10 * time.Second)
-	}
-	run(t, l, repeat(5, step{acmeA, lookup(1), ""}))
-	run(t, l, []step{{acmeB, lookup(1), "tenant/sustained"}})
-	c.Add(10 * time.Second)
-	_, err := l.Charge(context.Background(), acmeB, lookup(1))
-	var ex *ExceededError
-	if !errors.As(err, &ex) {
-		t.Fatalf("Charge after the sustained window is spent: %v", err)
-	}
-	want := &ExceededError{Class: Lookup, Scope: ScopeTenant, Window: WindowSustained, Limit: 25, Remaining: 0, Cost: 1,
-		Period: time.Hour, ResetAt: epoch.Add(time.Hour), RetryAfter: time.Hour - 30*time.Second}
-	if diff := cmp.Diff(want, ex); diff != "" {
-		t.Errorf("ExceededError (-want +got):\n%s", diff)
-	}
-	c.Set(epoch.Add(time.Hour))
-	run(t, l, []step{{acmeB, lookup(1), ""}})
+		_, err := l.Charge(context.Background(), acmeB, lookup(1))
+		var ex *ExceededError
+		if !errors.As(err, &ex) {
+			t.Fatalf("Charge after the sustained window is spent: %v", err)
+		}
+		want := &ExceededError{Class: Lookup, Scope: ScopeTenant, Window: WindowSustained, Limit: 25, Remaining: 0, Cost: 1,
+			Period: time.Hour, ResetAt: epoch.Add(time.Hour), RetryAfter: time.Hour - 30*time.Second}
+		if diff := cmp.Diff(want, ex); diff != "" {
+			t.Errorf("ExceededError (-want +got):\n%s", diff)
+		}
+		c.Set(epoch.Add(time.Hour))
+		run(t, l, []step{{acmeB, lookup(1), ""}})
+	})
 }
 
 func TestTenantShared(t *testing.T) {
-	c := newClock()
-	l := newLimiter(t, testQuota(), c, Options{})
-	steps := repeat(6, step{acmeA, lookup(1), ""})
-	steps = append(steps, step{acmeA, lookup(1), "credential/burst"})
-	steps = append(steps, repeat(4, step{acmeB, lookup(1), ""})...)
-	steps = append(steps, step{acmeB, lookup(1), "tenant/burst"})
-	// One tenant's spending is not another's.
-	steps = append(steps, repeat(6, step{globex, lookup(1), ""})...)
-	steps = append(steps, step{globex, lookup(1), "credential/burst"})
-	run(t, l, steps)
+	forStores(t, func(t *testing.T, mk maker) {
+		c := newClock()
+		l := mk(t, testQuota(), c, Options{})
+		steps := repeat(6, step{acmeA, lookup(1), ""})
+		steps = append(steps, step{acmeA, lookup(1), "credential/burst"})
+		steps = append(steps, repeat(4, step{acmeB, lookup(1), ""})...)
+		steps = append(steps, step{acmeB, lookup(1), "tenant/burst"})
+		// One tenant's spending is not another's.
+		steps = append(steps, repeat(6, step{globex, lookup(1), ""})...)
+		steps = append(steps, step{globex, lookup(1), "credential/burst"})
+		run(t, l, steps)
+	})
 }
 
 func TestClassesAreSeparate(t *testing.T) {
-	c := newClock()
-	l := newLimiter(t, testQuota(), c, Options{})
-	steps := repeat(2, step{acmeA, search(2), ""})
-	steps = append(steps, step{acmeA, search(1), "tenant/burst"})
-	steps = append(steps, repeat(6, step{acmeA, lookup(1), ""})...)
-	run(t, l, steps)
+	forStores(t, func(t *testing.T, mk maker) {
+		c := newClock()
+		l := mk(t, testQuota(), c, Options{})
+		steps := repeat(2, step{acmeA, search(2), ""})
+		steps = append(steps, step{acmeA, search(1), "tenant/burst"})
+		steps = append(steps, repeat(6, step{acmeA, lookup(1), ""})...)
+		run(t, l, steps)
+	})
 }
 
 func TestRefusedBurnsNothing(t *testing.T) {
-	c := newClock()
-	l := newLimiter(t, testQuota(), c, Options{})
-	ctx := context.Background()
-	run(t, l, repeat(3, step{acmeA, search(1), ""}))
-	before, err := l.Status(ctx, acmeA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The search part cannot pass (1 left, costs 2), so its lookup part must not be charged either.
-	d, err := l.Charge(ctx, acmeA, map[Class]int64{Lookup: 1, Search: 2})
-	var ex *ExceededError
-	if !errors.As(err, &ex) || ex.Class != Search || ex.Remaining != 1 || ex.Cost != 2 {
-		t.Fatalf("Charge = %v, want search exceeded with 1 left", err)
-	}
-	if d == nil || len(d.Windows) != 8 || d.Cost != 0 {
-		t.Errorf("refused decision = %+v, want 8 windows and cost 0", d)
-	}
-	after, err := l.Status(ctx, acmeA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(before, after); diff != "" {
-		t.Errorf("a refused request changed the windows (-before +after):\n%s", diff)
-	}
-	run(t, l, []step{{acmeA, search(1), ""}, {acmeA, search(1), "tenant/burst"}})
+	forStores(t, func(t *testing.T, mk maker) {
+		c := newClock()
+		l := mk(t, testQuota(), c, Options{})
+		ctx := context.Background()
+		run(t, l, repeat(3, step{acmeA, search(1), ""}))
+		before, err := l.Status(ctx, acmeA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The search part cannot pass (1 left, costs 2), so its lookup part must not be charged either.
+		d, err := l.Charge(ctx, acmeA, map[Class]int64{Lookup: 1, Search: 2})
+		var ex *ExceededError
+		if !errors.As(err, &ex) || ex.Class != Search || ex.Remaining != 1 || ex.Cost != 2 {
+			t.Fatalf("Charge = %v, want search exceeded with 1 left", err)
+		}
+		if d == nil || len(d.Windows) != 8 || d.Cost != 0 {
+			t.Errorf("refused decision = %+v, want 8 windows and cost 0", d)
+		}
+		after, err := l.Status(ctx, acmeA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(before, after); diff != "" {
+			t.Errorf("a refused request changed the windows (-before +after):\n%s", diff)
+		}
+		run(t, l, []step{{acmeA, search(1), ""}, {acmeA, search(1), "tenant/burst"}})
+	})
 }
 
 func TestCostOverLimit(t *testing.T) {
@@ -231,29 +241,31 @@ func TestCostOverLimit(t *testing.T) {
 }
 
 func TestFreeRequest(t *testing.T) {
-	c := newClock()
-	l := newLimiter(t, testQuota(), c, Options{})
-	ctx := context.Background()
-	run(t, l, repeat(2, step{acmeA, lookup(1), ""}))
-	for _, costs := range []map[Class]int64{nil, {}, {Search: 0, Lookup: 0}} {
-		d, err := l.Charge(ctx, acmeA, costs)
-		if err != nil {
-			t.Fatal(err)
+	forStores(t, func(t *testing.T, mk maker) {
+		c := newClock()
+		l := mk(t, testQuota(), c, Options{})
+		ctx := context.Background()
+		run(t, l, repeat(2, step{acmeA, lookup(1), ""}))
+		for _, costs := range []map[Class]int64{nil, {}, {Search: 0, Lookup: 0}} {
+			d, err := l.Charge(ctx, acmeA, costs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []WindowState{
+				{Class: Lookup, Scope: ScopeTenant, Window: WindowBurst, Limit: 10, Remaining: 8, Period: 10 * time.Second, ResetAt: epoch.Add(10 * time.Second)},
+				{Class: Lookup, Scope: ScopeTenant, Window: WindowSustained, Limit: 25, Remaining: 23, Period: time.Hour, ResetAt: epoch.Add(time.Hour)},
+				{Class: Lookup, Scope: ScopeCredential, Window: WindowBurst, Limit: 6, Remaining: 4, Period: 10 * time.Second, ResetAt: epoch.Add(10 * time.Second)},
+				{Class: Lookup, Scope: ScopeCredential, Window: WindowSustained, Limit: 1000, Remaining: 998, Period: time.Hour, ResetAt: epoch.Add(time.Hour)},
+			}
+			if diff := cmp.Diff(want, d.Windows); diff != "" {
+				t.Errorf("free decision (-want +got):\n%s", diff)
+			}
+			if d.Cost != 0 || d.Remaining(Lookup) != 4 {
+				t.Errorf("free decision cost %d remaining %d, want 0 and 4", d.Cost, d.Remaining(Lookup))
+			}
 		}
-		want := []WindowState{
-			{Class: Lookup, Scope: ScopeTenant, Window: WindowBurst, Limit: 10, Remaining: 8, Period: 10 * time.Second, ResetAt: epoch.Add(10 * time.Second)},
-			{Class: Lookup, Scope: ScopeTenant, Window: WindowSustained, Limit: 25, Remaining: 23, Period: time.Hour, ResetAt: epoch.Add(time.Hour)},
-			{Class: Lookup, Scope: ScopeCredential, Window: WindowBurst, Limit: 6, Remaining: 4, Period: 10 * time.Second, ResetAt: epoch.Add(10 * time.Second)},
-			{Class: Lookup, Scope: ScopeCredential, Window: WindowSustained, Limit: 1000, Remaining: 998, Period: time.Hour, ResetAt: epoch.Add(time.Hour)},
-		}
-		if diff := cmp.Diff(want, d.Windows); diff != "" {
-			t.Errorf("free decision (-want +got):\n%s", diff)
-		}
-		if d.Cost != 0 || d.Remaining(Lookup) != 4 {
-			t.Errorf("free decision cost %d remaining %d, want 0 and 4", d.Cost, d.Remaining(Lookup))
-		}
-	}
-	run(t, l, repeat(4, step{acmeA, lookup(1), ""}))
+		run(t, l, repeat(4, step{acmeA, lookup(1), ""}))
+	})
 }
 
 func TestSubjectScopes(t *testing.T) {
@@ -394,51 +406,53 @@ func TestConcurrencyCap(t *testing.T) {
 }
 
 func TestAuthFailures(t *testing.T) {
-	c := newClock()
-	l := newLimiter(t, testQuota(), c, Options{})
-	ctx := context.Background()
-	blocked := func(ip string) bool {
-		t.Helper()
-		ex, err := l.AuthBlocked(ctx, ip)
-		if err != nil {
-			t.Fatal(err)
+	forStores(t, func(t *testing.T, mk maker) {
+		c := newClock()
+		l := mk(t, testQuota(), c, Options{})
+		ctx := context.Background()
+		blocked := func(ip string) bool {
+			t.Helper()
+			ex, err := l.AuthBlocked(ctx, ip)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ex != nil
 		}
-		return ex != nil
-	}
-	for range 3 {
+		for range 3 {
+			if blocked("192.0.2.7") {
+				t.Fatal("blocked before 3 failures")
+			}
+			l.AuthFailed(ctx, "192.0.2.7")
+		}
+		if !blocked("192.0.2.7") {
+			t.Error("not blocked after 3 failures")
+		}
+		if blocked("192.0.2.8") {
+			t.Error("another address is blocked")
+		}
+		ex, _ := l.AuthBlocked(ctx, "192.0.2.7")
+		if ex == nil || ex.Window != WindowAuth || ex.Scope != ScopeClient || ex.RetryAfter != time.Minute || ex.Class != "" {
+			t.Errorf("AuthBlocked = %+v", ex)
+		}
+		// An IPv6 client is counted by its /64.
+		for i := range 3 {
+			l.AuthFailed(ctx, []string{"2001:db8::1", "2001:db8::2", "2001:db8:0:0:ffff::9"}[i])
+		}
+		if !blocked("2001:db8::42") {
+			t.Error("the /64 is not blocked")
+		}
+		if blocked("2001:db8:0:1::1") {
+			t.Error("another /64 is blocked")
+		}
+		c.Add(time.Minute)
 		if blocked("192.0.2.7") {
-			t.Fatal("blocked before 3 failures")
+			t.Error("still blocked in the next window")
 		}
-		l.AuthFailed(ctx, "192.0.2.7")
-	}
-	if !blocked("192.0.2.7") {
-		t.Error("not blocked after 3 failures")
-	}
-	if blocked("192.0.2.8") {
-		t.Error("another address is blocked")
-	}
-	ex, _ := l.AuthBlocked(ctx, "192.0.2.7")
-	if ex == nil || ex.Window != WindowAuth || ex.Scope != ScopeClient || ex.RetryAfter != time.Minute || ex.Class != "" {
-		t.Errorf("AuthBlocked = %+v", ex)
-	}
-	// An IPv6 client is counted by its /64.
-	for i := range 3 {
-		l.AuthFailed(ctx, []string{"2001:db8::1", "2001:db8::2", "2001:db8:0:0:ffff::9"}[i])
-	}
-	if !blocked("2001:db8::42") {
-		t.Error("the /64 is not blocked")
-	}
-	if blocked("2001:db8:0:1::1") {
-		t.Error("another /64 is blocked")
-	}
-	c.Add(time.Minute)
-	if blocked("192.0.2.7") {
-		t.Error("still blocked in the next window")
-	}
-	s := l.Stats()
-	if s.AuthFailures != 6 || s.AuthBlocked != 3 {
-		t.Errorf("stats = %+v, want 6 failures and 3 blocked answers", s)
-	}
+		s := l.Stats()
+		if s.AuthFailures != 6 || s.AuthBlocked != 3 {
+			t.Errorf("stats = %+v, want 6 failures and 3 blocked answers", s)
+		}
+	})
 }
 
 func TestSetHeaders(t *testing.T) {
@@ -485,28 +499,30 @@ func TestSetHeaders(t *testing.T) {
 }
 
 func TestStatus(t *testing.T) {
-	l := newLimiter(t, testQuota(), newClock(), Options{})
-	ctx := context.Background()
-	run(t, l, []step{{acmeA, search(3), ""}})
-	st, err := l.Status(ctx, acmeA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, cs := range st {
-		for _, w := range cs.Windows {
-			got = append(got, string(cs.Class)+" "+w.Scope+" "+w.Window+" "+itoa(w.Remaining)+"/"+itoa(w.Limit))
+	forStores(t, func(t *testing.T, mk maker) {
+		l := mk(t, testQuota(), newClock(), Options{})
+		ctx := context.Background()
+		run(t, l, []step{{acmeA, search(3), ""}})
+		st, err := l.Status(ctx, acmeA)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	want := []string{
-		"lookup tenant burst 10/10", "lookup tenant sustained 25/25", "lookup credential burst 6/6", "lookup credential sustained 1000/1000",
-		"search tenant burst 1/4", "search tenant sustained 97/100", "search credential burst 1/4", "search credential sustained 97/100",
-		"report tenant burst 100/100", "report tenant sustained 1000/1000", "report credential burst 100/100", "report credential sustained 1000/1000",
-		"export tenant burst 100/100", "export tenant sustained 1000/1000", "export credential burst 100/100", "export credential sustained 1000/1000",
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Status (-want +got):\n%s", diff)
-	}
+		var got []string
+		for _, cs := range st {
+			for _, w := range cs.Windows {
+				got = append(got, string(cs.Class)+" "+w.Scope+" "+w.Window+" "+itoa(w.Remaining)+"/"+itoa(w.Limit))
+			}
+		}
+		want := []string{
+			"lookup tenant burst 10/10", "lookup tenant sustained 25/25", "lookup credential burst 6/6", "lookup credential sustained 1000/1000",
+			"search tenant burst 1/4", "search tenant sustained 97/100", "search credential burst 1/4", "search credential sustained 97/100",
+			"report tenant burst 100/100", "report tenant sustained 1000/1000", "report credential burst 100/100", "report credential sustained 1000/1000",
+			"export tenant burst 100/100", "export tenant sustained 1000/1000", "export credential burst 100/100", "export credential sustained 1000/1000",
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Status (-want +got):\n%s", diff)
+		}
+	})
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -50,9 +50,19 @@ func newStores(cfg config.Quota, o Options) (*stores, error) {
 	ro.ContextTimeoutEnabled = true
 	ro.DisableIdentity = true
 	ro.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	// go-redis logs dial failures through a process-wide logger, as plain text on stderr; send them to
+	// the slog logger at debug level instead (the breaker's WARN already reports an outage).
+	redis.SetLogger(redisLog{o.Log})
 	st.redis = &redisBackend{client: redis.NewClient(ro), opts: opts, retry: o.RedisRetry,
 		warnEvery: o.WarnEvery, log: o.Log}
 	return st, nil
+}
+
+// redisLog adapts go-redis's internal logging to slog.
+type redisLog struct{ log *slog.Logger }
+
+func (r redisLog) Printf(ctx context.Context, format string, v ...any) {
+	r.log.DebugContext(ctx, "quota: "+fmt.Sprintf(format, v...))
 }
 
 // describe names the store for the start-up text.
