@@ -97,26 +97,28 @@ func (l *Limiter) Charge(ctx context.Context, s Subject, costs map[Class]int64) 
 		exceeded = nil
 		d.Windows = d.Windows[:0]
 		state := make([]limiter.Context, len(slots))
+		err := l.store.each(st, len(slots), func(i int) (err error) {
+			state[i], err = peek(ctx, st, &slots[i])
+			return err
+		})
+		if err != nil {
+			return err
+		}
 		for i := range slots {
-			lc, err := peek(ctx, st, &slots[i])
-			if err != nil {
-				return err
-			}
-			state[i] = lc
-			if slotCost[i] > lc.Remaining && exceeded == nil {
-				exceeded = l.exceeded(&slots[i], lc.Remaining, slotCost[i], now)
+			if slotCost[i] > state[i].Remaining && exceeded == nil {
+				exceeded = l.exceeded(&slots[i], state[i].Remaining, slotCost[i], now)
 			}
 		}
 		if exceeded != nil {
 			d.Windows = appendStates(d.Windows, slots, state)
 			return nil
 		}
-		for i := range slots {
-			lc, err := incr(ctx, st, &slots[i], slotCost[i])
-			if err != nil {
-				return err
-			}
-			state[i] = lc
+		err = l.store.each(st, len(slots), func(i int) (err error) {
+			state[i], err = incr(ctx, st, &slots[i], slotCost[i])
+			return err
+		})
+		if err != nil {
+			return err
 		}
 		d.Windows = appendStates(d.Windows, slots, state)
 		return nil
@@ -143,12 +145,12 @@ func (l *Limiter) peekOnly(ctx context.Context, d *Decision, slots []slot) (*Dec
 	fellBack, storeErr, err := l.store.run(ctx, func(ctx context.Context, st limiter.Store) error {
 		d.Windows = d.Windows[:0]
 		state := make([]limiter.Context, len(slots))
-		for i := range slots {
-			lc, err := peek(ctx, st, &slots[i])
-			if err != nil {
-				return err
-			}
-			state[i] = lc
+		err := l.store.each(st, len(slots), func(i int) (err error) {
+			state[i], err = peek(ctx, st, &slots[i])
+			return err
+		})
+		if err != nil {
+			return err
 		}
 		d.Windows = appendStates(d.Windows, slots, state)
 		return nil

@@ -176,6 +176,27 @@ func (s *stores) run(ctx context.Context, fn op) (fellBack bool, storeErr, err e
 	return true, rerr, fn(ctx, s.local)
 }
 
+// each calls fn(0..n-1): in turn on the memory store, at once on Redis, so a request waits about
+// one round trip per phase instead of one per window; it returns the first error.
+func (s *stores) each(st limiter.Store, n int, fn func(i int) error) error {
+	if st == s.local || n == 1 {
+		for i := range n {
+			if err := fn(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n - 1 {
+		wg.Go(func() { errs[i] = fn(i) })
+	}
+	errs[n-1] = fn(n - 1)
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // peek returns what is used of sl's window.
 func peek(ctx context.Context, st limiter.Store, sl *slot) (limiter.Context, error) {
 	lc, err := st.Peek(ctx, sl.key, limiter.Rate{Limit: sl.r.rate.Limit, Period: sl.r.ttl()})
