@@ -2,10 +2,9 @@ package quota
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
-
-	limiter "github.com/ulule/limiter/v3"
 )
 
 // WindowState is one window's state for one subject.
@@ -46,8 +45,9 @@ func (d *Decision) Remaining(c Class) int64 {
 // It first peeks at every window of every class with a cost; if any has less left than the cost it
 // returns an *ExceededError (the Decision is returned too, for the headers) and increments nothing,
 // so a refused request burns nothing. Otherwise it increments every window by the class's cost.
-// Peek and increment are separate store operations, so concurrent requests that all peek before
-// any increments can overshoot a window by up to their combined cost.
+// On Redis both steps run in one script, atomically; on the memory store they are separate steps,
+// so racing requests that all peek before any increments can overshoot a window by up to their
+// combined cost.
 //
 // A cost over a window's whole limit is a *CostError (ErrCostOverLimit), which no wait cures. When
 // Redis fails, the request is decided from this instance's memory (on_redis_error: open, FellBack)
@@ -92,84 +92,52 @@ func (l *Limiter) Charge(ctx context.Context, s Subject, costs map[Class]int64) 
 				Limit: r.rate.Limit, Period: r.rate.Window}
 		}
 	}
-	var exceeded *ExceededError
-	fellBack, storeErr, err := l.store.run(ctx, func(ctx context.Context, st limiter.Store) error {
-		exceeded = nil
-		d.Windows = d.Windows[:0]
-		state := make([]limiter.Context, len(slots))
-		err := l.store.each(st, len(slots), func(i int) (err error) {
-			state[i], err = peek(ctx, st, &slots[i])
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		for i := range slots {
-			if slotCost[i] > state[i].Remaining && exceeded == nil {
-				exceeded = l.exceeded(&slots[i], state[i].Remaining, slotCost[i], now)
-			}
-		}
-		if exceeded != nil {
-			d.Windows = appendStates(d.Windows, slots, state)
-			return nil
-		}
-		err = l.store.each(st, len(slots), func(i int) (err error) {
-			state[i], err = incr(ctx, st, &slots[i], slotCost[i])
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		d.Windows = appendStates(d.Windows, slots, state)
-		return nil
-	})
-	d.FellBack = fellBack
+	res, fellBack, storeErr, err := l.store.batch(ctx, slots, slotCost, true)
 	l.stats.storeResult(storeErr, fellBack)
-	classesOf(costs, func(c Class) { l.stats.count(c, outcomeOf(err, exceeded)) })
-	switch {
-	case err != nil:
+	if err != nil {
+		classesOf(costs, func(c Class) { l.stats.count(c, outcomeOf(err)) })
 		return nil, err
-	case exceeded != nil:
-		return d, l.worst(exceeded, slots, d.Windows, slotCost, now)
 	}
-	for c, cost := range costs {
-		if _, ok := p.classes[c]; ok {
-			d.Cost += cost
+	d.FellBack = fellBack
+	d.Windows = appendStates(d.Windows, slots, res.counts)
+	if !res.charged {
+		ex := l.worst(slots, res.counts, slotCost, now)
+		if ex == nil {
+			return nil, errors.New("quota: the store refused a request that fits every window")
 		}
+		classesOf(costs, func(c Class) { l.stats.count(c, outcomeLimited) })
+		return d, ex
+	}
+	classesOf(costs, func(c Class) { l.stats.count(c, outcomeAllowed) })
+	for _, c := range Classes {
+		d.Cost += costs[c]
 	}
 	return d, nil
 }
 
 // peekOnly fills d with the state of slots, charging nothing.
 func (l *Limiter) peekOnly(ctx context.Context, d *Decision, slots []slot) (*Decision, error) {
-	fellBack, storeErr, err := l.store.run(ctx, func(ctx context.Context, st limiter.Store) error {
-		d.Windows = d.Windows[:0]
-		state := make([]limiter.Context, len(slots))
-		err := l.store.each(st, len(slots), func(i int) (err error) {
-			state[i], err = peek(ctx, st, &slots[i])
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		d.Windows = appendStates(d.Windows, slots, state)
-		return nil
-	})
+	if len(slots) == 0 {
+		return d, nil
+	}
+	res, fellBack, storeErr, err := l.store.batch(ctx, slots, make([]int64, len(slots)), false)
 	l.stats.storeResult(storeErr, fellBack)
 	if err != nil {
 		return nil, err
 	}
 	d.FellBack = fellBack
+	d.Windows = appendStates(d.Windows, slots, res.counts)
 	return d, nil
 }
 
 // worst returns, among the windows that cannot take the request, the one that frees up last: the
 // request cannot pass before then.
-func (l *Limiter) worst(first *ExceededError, slots []slot, states []WindowState, cost []int64, now time.Time) *ExceededError {
-	out := first
+func (l *Limiter) worst(slots []slot, counts, cost []int64, now time.Time) *ExceededError {
+	var out *ExceededError
 	for i := range slots {
-		if cost[i] > states[i].Remaining && slots[i].reset.After(out.ResetAt) {
-			out = l.exceeded(&slots[i], states[i].Remaining, cost[i], now)
+		left := max(slots[i].r.rate.Limit-counts[i], 0)
+		if cost[i] > left && (out == nil || slots[i].reset.After(out.ResetAt)) {
+			out = l.exceeded(&slots[i], left, cost[i], now)
 		}
 	}
 	return out
@@ -180,12 +148,12 @@ func (l *Limiter) exceeded(sl *slot, remaining, cost int64, now time.Time) *Exce
 		Remaining: remaining, Cost: cost, Period: sl.r.rate.Window, ResetAt: sl.reset, RetryAfter: retryAfter(sl.reset, now)}
 }
 
-// appendStates converts store answers into window states.
-func appendStates(dst []WindowState, slots []slot, state []limiter.Context) []WindowState {
+// appendStates converts store counts into window states.
+func appendStates(dst []WindowState, slots []slot, counts []int64) []WindowState {
 	for i := range slots {
 		r := slots[i].r
 		dst = append(dst, WindowState{Class: slots[i].class, Scope: r.scope, Window: r.window, Limit: r.rate.Limit,
-			Remaining: max(state[i].Remaining, 0), Period: r.rate.Window, ResetAt: slots[i].reset})
+			Remaining: max(r.rate.Limit-counts[i], 0), Period: r.rate.Window, ResetAt: slots[i].reset})
 	}
 	return dst
 }

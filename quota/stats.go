@@ -82,16 +82,11 @@ func (c *counters) storeResult(storeErr error, fellBack bool) {
 	}
 }
 
-// outcomeOf classifies Charge's result.
-func outcomeOf(err error, exceeded *ExceededError) int {
+// outcomeOf classifies a store error of Charge.
+func outcomeOf(err error) int {
 	var unavailable *UnavailableError
-	switch {
-	case errors.As(err, &unavailable):
+	if errors.As(err, &unavailable) {
 		return outcomeUnavailable
-	case err != nil:
-		return outcomeError
-	case exceeded != nil:
-		return outcomeLimited
 	}
-	return outcomeAllowed
+	return outcomeError
 }

@@ -104,14 +104,22 @@ type redisBackend struct {
 	failures  atomic.Int64 // since the last WARN
 }
 
-// get returns the store to send an operation to, or an error while the breaker is open. When the
-// breaker's wait is over, one caller gets the store to probe Redis with; the others keep waiting.
+// allow reports whether an operation may be sent to Redis: always while the breaker is closed;
+// once its wait is over, to one caller (the probe) while the others keep waiting.
+func (b *redisBackend) allow() bool {
+	until := b.downUntil.Load()
+	if until == 0 {
+		return true
+	}
+	now := time.Now().UnixNano()
+	return now >= until && b.downUntil.CompareAndSwap(until, now+int64(b.retry))
+}
+
+// get returns the limiter's Redis store, building it on first use, or an error while the breaker
+// is open or Redis does not answer.
 func (b *redisBackend) get() (limiter.Store, error) {
-	if until := b.downUntil.Load(); until != 0 {
-		now := time.Now().UnixNano()
-		if now < until || !b.downUntil.CompareAndSwap(until, now+int64(b.retry)) {
-			return nil, errRedisDown
-		}
+	if !b.allow() {
+		return nil, errRedisDown
 	}
 	if s := b.store.Load(); s != nil {
 		return *s, nil
@@ -174,27 +182,6 @@ func (s *stores) run(ctx context.Context, fn op) (fellBack bool, storeErr, err e
 		return false, rerr, &UnavailableError{RetryAfter: retryAfter(time.Now().Add(s.redis.retry), time.Now()), Err: rerr}
 	}
 	return true, rerr, fn(ctx, s.local)
-}
-
-// each calls fn(0..n-1): in turn on the memory store, at once on Redis, so a request waits about
-// one round trip per phase instead of one per window; it returns the first error.
-func (s *stores) each(st limiter.Store, n int, fn func(i int) error) error {
-	if st == s.local || n == 1 {
-		for i := range n {
-			if err := fn(i); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n - 1 {
-		wg.Go(func() { errs[i] = fn(i) })
-	}
-	errs[n-1] = fn(n - 1)
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 // peek returns what is used of sl's window.
