@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -287,4 +288,57 @@ func TestRedisBreaker(t *testing.T) {
 	if s := l.Stats(); s.StoreErrors != 1 || s.FellBack != 6 {
 		t.Errorf("stats = %+v, want 1 store error and 6 fall-backs", s)
 	}
+}
+
+func TestRedisAtomicAcrossInstances(t *testing.T) {
+	url, prefix := dbtest.Redis(t)
+	q := testQuota()
+	q.RedisURL = url
+	c := newClock()
+	limiters := []*Limiter{newLimiter(t, q, c, Options{KeyPrefix: prefix}), newLimiter(t, q, c, Options{KeyPrefix: prefix})}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	allowed := 0
+	for g := range 8 {
+		wg.Go(func() {
+			for range 5 {
+				if _, err := limiters[g%2].Charge(context.Background(), acmeA, lookup(1)); err == nil {
+					mu.Lock()
+					allowed++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if allowed != 6 {
+		t.Errorf("40 concurrent lookups through two instances: %d allowed, want exactly the burst of 6", allowed)
+	}
+}
+
+func TestRedisHung(t *testing.T) {
+	srv := startRedis(t)
+	q := testQuota()
+	q.RedisURL = srv.url()
+	l := newLimiter(t, q, newClock(), Options{RedisRetry: 50 * time.Millisecond})
+	untilRedis(t, l)
+	// A stopped (not dead) server accepts connections and never answers: the client's timeouts end
+	// each attempt, and the breaker keeps the requests in between off it.
+	if err := srv.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.cmd.Process.Signal(syscall.SIGCONT)
+	for range 5 {
+		d, err := l.Charge(context.Background(), globex, lookup(1))
+		if err != nil || !d.FellBack {
+			t.Fatalf("Charge with Redis hung = %+v, %v", d, err)
+		}
+	}
+	if s := l.Stats(); s.StoreErrors < 1 || s.StoreErrors > 5 || s.FellBack != 5 {
+		t.Errorf("stats = %+v", s)
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	untilRedis(t, l)
 }
