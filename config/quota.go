@@ -214,7 +214,8 @@ func (d *decoder) plans(n *yaml.Node, path string, plans map[string]Plan) {
 		p := join(path, e.key)
 		plan := DefaultPlan()
 		m := d.fields(e.val, p, QuotaClasses...)
-		for class, v := range m {
+		for _, class := range QuotaClasses {
+			v := m[class]
 			if isNull(v) {
 				continue
 			}
@@ -232,10 +233,11 @@ func (d *decoder) classLimits(n *yaml.Node, path string, l *ClassLimits) {
 	if m == nil {
 		return
 	}
-	for scope, w := range map[string]*Windows{"tenant": &l.Tenant, "credential": &l.Credential} {
-		if v := m[scope]; !isNull(v) {
-			d.windows(v, join(path, scope), w)
-		}
+	if v := m["tenant"]; !isNull(v) {
+		d.windows(v, join(path, "tenant"), &l.Tenant)
+	}
+	if v := m["credential"]; !isNull(v) {
+		d.windows(v, join(path, "credential"), &l.Credential)
 	}
 	d.setInt(m, path, "concurrency", 0, 10000, &l.Concurrency)
 }
@@ -281,7 +283,7 @@ func (d *decoder) tenantPlans(n *yaml.Node, path string, q *Quota) {
 // weights decodes class cost weights over the defaults in w.
 func (d *decoder) weights(n *yaml.Node, path string, w map[string]int64) {
 	m := d.fields(n, path, QuotaClasses...)
-	for class := range m {
+	for _, class := range QuotaClasses {
 		v := int(w[class])
 		d.setInt(m, path, class, 1, 10000, &v)
 		w[class] = int64(v)
