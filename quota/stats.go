@@ -25,7 +25,7 @@ type counters struct {
 	concLimited  [4]atomic.Uint64
 }
 
-// ClassCounts are one class's decisions since start.
+// ClassCounts are one class's decisions since start; a free request (every cost 0) is not a decision.
 type ClassCounts struct {
 	Allowed     uint64 // charged and let through
 	Limited     uint64 // refused with an *ExceededError (429), concurrency caps included
