@@ -27,6 +27,7 @@ type Config struct {
 	Auth           Auth              // keys file and bearer JWTs (config/auth.go)
 	Limits         Limits
 	QueryLog       QueryLog
+	Quota          Quota // top-level, or per environment: the environment's section replaces it whole (config/quota.go)
 }
 
 // Source is one database the catalog's views read from.

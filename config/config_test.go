@@ -97,6 +97,7 @@ func TestParseValid(t *testing.T) {
 		Limits:         fullLimits(),
 		QueryLog:       QueryLog{Path: "testdata/logs/query.jsonl", SlowThreshold: 250 * time.Millisecond, SlowLogPath: "/var/log/viewgate/slow.log"},
 		Auth:           DefaultAuth(),
+		Quota:          DefaultQuota(),
 	}
 	fullStaging := *fullDev
 	fullStaging.Env = "staging"
@@ -121,6 +122,7 @@ func TestParseValid(t *testing.T) {
 		Limits:       DefaultLimits(),
 		QueryLog:     DefaultQueryLog(),
 		Auth:         DefaultAuth(),
+		Quota:        DefaultQuota(),
 	}
 	mergeErp := Source{Name: "erp", Driver: "postgres", DSN: "postgres://viewgate@erp-replica/erp", MaxConns: 10, StatementTimeout: 3 * time.Second}
 	mergeLive := &Config{
@@ -134,6 +136,7 @@ func TestParseValid(t *testing.T) {
 		Limits:       DefaultLimits(),
 		QueryLog:     DefaultQueryLog(),
 		Auth:         DefaultAuth(),
+		Quota:        DefaultQuota(),
 	}
 	mergeQA := *mergeLive
 	mergeQA.Env, mergeQA.Production = "qa", false
@@ -193,7 +196,7 @@ func TestParseInvalid(t *testing.T) {
 		{file: "invalid_unknown_keys.yaml", problems: 4, secrets: []string{"hunter2"}, want: []string{
 			"line 1: lisen: unknown key (allowed: listen, catalog,",
 			"limits.max_deph: unknown key (allowed: max_body_bytes, max_depth,",
-			"environments.dev.source: unknown key (allowed: production, sources, api_keys, cursor_secret)",
+			"environments.dev.source: unknown key (allowed: production, sources, api_keys, cursor_secret, quota)",
 			"environments.dev.sources.erp.pasword: unknown key (allowed: driver, dsn, max_conns, statement_timeout, ",
 		}},
 		{file: "invalid_types.yaml", problems: 13, want: []string{

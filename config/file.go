@@ -40,6 +40,7 @@ type rawConfig struct {
 	slowLogPath  field
 	envs         []*rawEnv
 	auth         rawAuth
+	quota        *rawQuota // nil when absent
 }
 
 // rawKeys is an api_keys list.
@@ -60,8 +61,9 @@ type rawEnv struct {
 	name         string
 	production   bool
 	sources      []rawSource
-	apiKeys      *rawKeys // nil when the environment uses the top-level list
-	cursorSecret field    // unset when the environment uses the top-level secret
+	apiKeys      *rawKeys  // nil when the environment uses the top-level list
+	cursorSecret field     // unset when the environment uses the top-level secret
+	quota        *rawQuota // nil when the environment uses the top-level section
 }
 
 type rawSource struct {
@@ -76,7 +78,7 @@ type rawSource struct {
 func (d *decoder) root(n *yaml.Node) *rawConfig {
 	raw := &rawConfig{limits: DefaultLimits(), queryLog: DefaultQueryLog(), auth: rawAuth{auth: DefaultAuth()}}
 	m := d.fields(n, "", "listen", "catalog", "cursor_secret", "default_env", "api_keys",
-		"allow_anonymous", "limits", "query_log", "environments", "auth")
+		"allow_anonymous", "limits", "query_log", "environments", "auth", "quota")
 	if m == nil {
 		return nil
 	}
@@ -95,6 +97,9 @@ func (d *decoder) root(n *yaml.Node) *rawConfig {
 	}
 	if v := m["limits"]; !isNull(v) {
 		d.limits(v, "limits", &raw.limits)
+	}
+	if v := m["quota"]; !isNull(v) {
+		raw.quota = d.quotaSection(v, "quota")
 	}
 	if v := m["query_log"]; !isNull(v) {
 		lm := d.fields(v, "query_log", "path", "slow_threshold", "slow_log_path")
@@ -206,7 +211,7 @@ func (d *decoder) environments(n *yaml.Node, path string) []*rawEnv {
 
 func (d *decoder) environment(e entry, path string) *rawEnv {
 	env := &rawEnv{name: e.key, production: e.key == "prod"}
-	m := d.fields(e.val, path, "production", "sources", "api_keys", "cursor_secret")
+	m := d.fields(e.val, path, "production", "sources", "api_keys", "cursor_secret", "quota")
 	if m == nil {
 		return env
 	}
@@ -226,6 +231,9 @@ func (d *decoder) environment(e entry, path string) *rawEnv {
 		env.apiKeys = d.apiKeys(v, join(path, "api_keys"))
 	}
 	env.cursorSecret = d.field(m, e.val, path, "cursor_secret")
+	if v := m["quota"]; !isNull(v) {
+		env.quota = d.quotaSection(v, join(path, "quota"))
+	}
 	return env
 }
 

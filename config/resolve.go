@@ -41,6 +41,7 @@ func (r *resolver) config(raw *rawConfig, file, env string) *Config {
 		r.literalDSNs(e)
 	}
 	e := r.selectEnv(raw, env)
+	cfg.Quota = r.quotaConfig(raw.quota, e)
 	if e == nil {
 		return cfg
 	}
@@ -173,6 +174,13 @@ func (r *resolver) productionRules(raw *rawConfig) {
 			if k.key.set && !isReference(k.key.raw) {
 				literal(k.key, e.name, "API key")
 			}
+		}
+		q := raw.quota
+		if e.quota != nil {
+			q = e.quota
+		}
+		if q != nil && q.redisURL.set && hasLiteralPassword(q.redisURL.raw) {
+			literal(q.redisURL, e.name, "password in quota.redis_url")
 		}
 	}
 }

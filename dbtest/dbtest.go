@@ -11,12 +11,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/redis/go-redis/v9"
 
 	"github.com/viewgate/viewgate/demo"
 )
@@ -223,4 +225,43 @@ func pingRedis(ctx context.Context, addr string) error {
 		return fmt.Errorf("unexpected PING reply %q", got)
 	}
 	return nil
+}
+
+// Redis returns the test Redis server's URL (redis://addr/0) and a key prefix no other test uses;
+// keys under the prefix are deleted when the test ends. It skips the test when Redis is not
+// reachable, or fails it when the CI environment variable is set.
+func Redis(t testing.TB) (redisURL, prefix string) {
+	t.Helper()
+	Require(t, "redis")
+	redisURL = "redis://" + serverDSN(EnvRedis, DefaultRedis) + "/0"
+	prefix = "vgtest:" + strings.TrimPrefix(dbName(t), "vgtest_")
+	t.Cleanup(func() { deleteRedisKeys(t, redisURL, prefix) })
+	return redisURL, prefix
+}
+
+// deleteRedisKeys deletes every key under prefix.
+func deleteRedisKeys(t testing.TB, redisURL, prefix string) {
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		t.Errorf("dbtest: %v", err)
+		return
+	}
+	c := redis.NewClient(opts)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Logf("dbtest: scan redis keys %s*: %v", prefix, err)
+		return
+	}
+	if len(keys) > 0 {
+		if err := c.Del(ctx, keys...).Err(); err != nil {
+			t.Logf("dbtest: delete redis keys %s*: %v", prefix, err)
+		}
+	}
 }

@@ -7,8 +7,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/viewgate/viewgate/dbtest"
 )
@@ -127,4 +129,39 @@ func envOr(key, def string) string {
 		return v
 	}
 	return def
+}
+
+func TestRedisDeletesKeys(t *testing.T) {
+	var redisURL, key string
+	var prefixes []string
+	for range 2 {
+		t.Run("use", func(t *testing.T) {
+			var prefix string
+			redisURL, prefix = dbtest.Redis(t)
+			prefixes = append(prefixes, prefix)
+			key = prefix + ":k"
+			c := redisClient(t, redisURL)
+			if err := c.Set(context.Background(), key, 1, time.Hour).Err(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if prefixes[0] == prefixes[1] {
+		t.Errorf("two tests got the same prefix %q", prefixes[0])
+	}
+	c := redisClient(t, redisURL)
+	if n, err := c.Exists(context.Background(), key).Result(); err != nil || n != 0 {
+		t.Errorf("key %s still exists after the test (%d, %v)", key, n, err)
+	}
+}
+
+func redisClient(t *testing.T, redisURL string) *redis.Client {
+	t.Helper()
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(opts)
+	t.Cleanup(func() { c.Close() })
+	return c
 }
