@@ -1,17 +1,20 @@
 package quota
 
 import (
-	"errors"
 	"fmt"
+	"net/http"
+	"strconv"
 	"time"
+
+	"github.com/viewgate/viewgate/fault"
 )
 
 // ErrCostOverLimit is wrapped by a *CostError: the request costs more than a window's whole limit.
-var ErrCostOverLimit = errors.New("quota: request cost is over a window's whole limit")
+var ErrCostOverLimit = fault.New(fault.QueryTooComplex, "quota: request cost is over a window's whole limit")
 
 // ErrUnavailable is wrapped by an *UnavailableError: the shared store (Redis) failed and
 // on_redis_error is closed.
-var ErrUnavailable = errors.New("quota: store unavailable")
+var ErrUnavailable = fault.Hidden(fault.Unavailable, "quota: store unavailable", "the quota store is unavailable; retry later")
 
 // WindowConcurrency is the Window of an ExceededError refused by a concurrency cap, and WindowAuth
 // that of one refused by the authentication-failure limit (whose Scope is ScopeClient).
@@ -83,6 +86,41 @@ func (e *UnavailableError) Error() string {
 
 // Unwrap returns ErrUnavailable and the store's error.
 func (e *UnavailableError) Unwrap() []error { return []error{ErrUnavailable, e.Err} }
+
+// Code, SetHeaders and Extensions put an ExceededError in the error vocabulary: 429
+// RATE_LIMITED with Retry-After, and what was exceeded in the GraphQL error's extensions.
+func (e *ExceededError) Code() fault.Code { return fault.RateLimited }
+
+// PublicMessage is "": the message is written for the client.
+func (e *ExceededError) PublicMessage() string { return "" }
+
+// SetHeaders sets Retry-After in whole seconds.
+func (e *ExceededError) SetHeaders(h http.Header) {
+	h.Set("Retry-After", strconv.FormatInt(int64(max(e.RetryAfter, time.Second)/time.Second), 10))
+}
+
+// Extensions are the class, scope, window, limit, remaining, cost and resetAt of the refusal.
+func (e *ExceededError) Extensions() map[string]any {
+	ext := map[string]any{"scope": e.Scope, "window": e.Window, "limit": e.Limit, "remaining": e.Remaining,
+		"resetAt": e.ResetAt.UTC().Format(time.RFC3339), "retryAfterSeconds": int64(max(e.RetryAfter, time.Second) / time.Second)}
+	if e.Class != "" {
+		ext["class"] = string(e.Class)
+	}
+	if e.Cost > 0 {
+		ext["cost"] = e.Cost
+	}
+	return ext
+}
+
+// Extensions of a CostError say which window can never fit the request.
+func (e *CostError) Extensions() map[string]any {
+	return map[string]any{"class": string(e.Class), "scope": e.Scope, "window": e.Window, "limit": e.Limit, "cost": e.Cost}
+}
+
+// SetHeaders sets Retry-After in whole seconds.
+func (e *UnavailableError) SetHeaders(h http.Header) {
+	h.Set("Retry-After", strconv.FormatInt(int64(max(e.RetryAfter, time.Second)/time.Second), 10))
+}
 
 // formatPeriod writes a window length like 10s, 1m or 1h.
 func formatPeriod(d time.Duration) string {
