@@ -17,7 +17,7 @@ type document struct {
 	ast         *ast.Document
 	introspects bool                       // selects __schema or __type, which only the full schema answers
 	errs        []gqlerrors.FormattedError // parse or validation errors; the document must not run
-	reason      error                      // errBadRequest or errTooComplex when errs is set
+	reason      error                      // errRequest or errTooComplex when errs is set
 }
 
 // docCache is a small LRU of documents: parsing and validating cost more than running most queries.
@@ -77,7 +77,7 @@ func prepare(schema *graphql.Schema, query string, lim Limits) *document {
 	}
 	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(query), Name: "GraphQL request"})})
 	if err != nil {
-		return &document{errs: []gqlerrors.FormattedError{gqlerrors.FormatError(err)}, reason: errBadRequest}
+		return &document{errs: []gqlerrors.FormattedError{gqlerrors.FormatError(err)}, reason: errRequest}
 	}
 	if err := checkComplexity(doc, lim); err != nil {
 		return reject(errTooComplex, err.Error())
@@ -85,7 +85,7 @@ func prepare(schema *graphql.Schema, query string, lim Limits) *document {
 	// checkComplexity has rejected fragment cycles, which overflow graphql-go's validator (upstream #742).
 	res := graphql.ValidateDocument(schema, doc, graphql.SpecifiedRules)
 	if !res.IsValid {
-		return &document{errs: res.Errors, reason: errBadRequest}
+		return &document{errs: res.Errors, reason: errRequest}
 	}
 	return &document{ast: doc, introspects: introspects(doc)}
 }
