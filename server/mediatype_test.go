@@ -77,6 +77,9 @@ func TestRequestErrorStatus(t *testing.T) {
 				if diff := cmp.Diff(result{want, tc.wantCode, accept}, got); diff != "" {
 					t.Errorf("(-want +got):\n%s\n%.300s", diff, rec.Body.String())
 				}
+				if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+					t.Errorf("X-Content-Type-Options = %q, want nosniff", got)
+				}
 				if rec.Code == 200 && body.Data != nil {
 					t.Errorf("a request error carries data: %s", rec.Body.String())
 				}
