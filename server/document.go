@@ -17,7 +17,7 @@ type document struct {
 	ast         *ast.Document
 	introspects bool                       // selects __schema or __type, which only the full schema answers
 	errs        []gqlerrors.FormattedError // parse or validation errors; the document must not run
-	reason      error                      // errBadRequest or errTooComplex when errs is set
+	reason      error                      // errRequest or errTooComplex when errs is set
 }
 
 // docCache is a small LRU of documents: parsing and validating cost more than running most queries.
@@ -72,12 +72,12 @@ type Limits struct {
 
 // prepare parses, checks limits and validates a query; it never runs it.
 func prepare(schema *graphql.Schema, query string, lim Limits) *document {
-	if err := checkNesting(query, 2*lim.MaxDepth+8); err != nil {
+	if err := checkNesting(query, 2*max(lim.MaxDepth, maxIntrospectionDepth)+8); err != nil {
 		return reject(errTooComplex, err.Error())
 	}
 	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(query), Name: "GraphQL request"})})
 	if err != nil {
-		return &document{errs: []gqlerrors.FormattedError{gqlerrors.FormatError(err)}, reason: errBadRequest}
+		return &document{errs: []gqlerrors.FormattedError{gqlerrors.FormatError(err)}, reason: errRequest}
 	}
 	if err := checkComplexity(doc, lim); err != nil {
 		return reject(errTooComplex, err.Error())
@@ -85,7 +85,7 @@ func prepare(schema *graphql.Schema, query string, lim Limits) *document {
 	// checkComplexity has rejected fragment cycles, which overflow graphql-go's validator (upstream #742).
 	res := graphql.ValidateDocument(schema, doc, graphql.SpecifiedRules)
 	if !res.IsValid {
-		return &document{errs: res.Errors, reason: errBadRequest}
+		return &document{errs: res.Errors, reason: errRequest}
 	}
 	return &document{ast: doc, introspects: introspects(doc)}
 }
@@ -231,6 +231,22 @@ const (
 	maxValueNodes  = 5000 // literal values in arguments (list items and object fields count)
 )
 
+// Introspection (__schema or __type at the root) is held to these fixed bounds instead of
+// max_depth and max_fields, so that the standard introspection query (graphql-js
+// getIntrospectionQuery: depth 15, 220 fields) works whatever the limits. What makes an
+// introspection answer big is lists that lead to more types nested in one another (types {
+// fields { type { fields … ): like graphql-js's MaxIntrospectionDepthRule, which counts all of
+// them but types, at most two may nest, so the answer stays within a few times the size of the
+// standard one. ofType chains do not fan out; the depth bound caps them.
+const (
+	maxIntrospectionDepth  = 20  // selection depth from the operation's root
+	maxIntrospectionFields = 600 // fields under __schema and __type, fragments expanded
+	maxIntrospectionLists  = 2   // types, fields, inputFields, interfaces, possibleTypes nested
+)
+
+// introspectionLists are the introspection fields whose items are or lead to more types.
+var introspectionLists = map[string]bool{"types": true, "fields": true, "inputFields": true, "interfaces": true, "possibleTypes": true}
+
 // values counts the literal value nodes of an argument.
 func (c *counter) values(v ast.Value) error {
 	if v == nil {
@@ -263,28 +279,35 @@ type counter struct {
 	valueNodes int
 	path       map[string]bool // fragments on the current path, to find cycles
 	used       map[string]bool // fragments reached so far
+
+	intro       bool // walking under __schema or __type
+	introFields int
+	introLists  int // introspectionLists on the current path under __schema or __type
 }
 
 func (c *counter) walk(set *ast.SelectionSet, depth int) error {
 	if set == nil {
 		return nil
 	}
-	if depth > c.lim.MaxDepth {
+	if c.intro && depth > maxIntrospectionDepth {
+		return fmt.Errorf("introspection is deeper than the limit of %d", maxIntrospectionDepth)
+	}
+	if !c.intro && depth > c.lim.MaxDepth {
 		return fmt.Errorf("query is deeper than the limit of %d", c.lim.MaxDepth)
 	}
 	for _, sel := range set.Selections {
 		var err error
 		switch s := sel.(type) {
 		case *ast.Field:
-			if c.fields++; c.fields > c.lim.MaxFields {
-				return fmt.Errorf("query selects more than the limit of %d fields", c.lim.MaxFields)
+			if err := c.count(s, depth); err != nil {
+				return err
 			}
 			for _, a := range s.Arguments {
 				if err := c.values(a.Value); err != nil {
 					return err
 				}
 			}
-			err = c.walk(s.SelectionSet, depth+1)
+			err = c.field(s, depth)
 		case *ast.InlineFragment:
 			err = c.walk(s.SelectionSet, depth)
 		case *ast.FragmentSpread:
@@ -295,6 +318,43 @@ func (c *counter) walk(set *ast.SelectionSet, depth int) error {
 		}
 	}
 	return nil
+}
+
+// count counts a field against max_fields, or against the introspection bound under __schema
+// and __type.
+func (c *counter) count(f *ast.Field, depth int) error {
+	if c.intro || isIntrospectionRoot(f, depth) {
+		if c.introFields++; c.introFields > maxIntrospectionFields {
+			return fmt.Errorf("introspection selects more than the limit of %d fields", maxIntrospectionFields)
+		}
+		return nil
+	}
+	if c.fields++; c.fields > c.lim.MaxFields {
+		return fmt.Errorf("query selects more than the limit of %d fields", c.lim.MaxFields)
+	}
+	return nil
+}
+
+// field walks a field's selections, switching to the introspection bounds under __schema and
+// __type.
+func (c *counter) field(f *ast.Field, depth int) error {
+	if isIntrospectionRoot(f, depth) {
+		c.intro = true
+		defer func() { c.intro = false }()
+	}
+	if c.intro && introspectionLists[f.Name.Value] {
+		if c.introLists++; c.introLists > maxIntrospectionLists {
+			return fmt.Errorf("introspection nests more than %d of types, fields, inputFields, interfaces and possibleTypes", maxIntrospectionLists)
+		}
+		defer func() { c.introLists-- }()
+	}
+	return c.walk(f.SelectionSet, depth+1)
+}
+
+// isIntrospectionRoot reports whether f is __schema or __type at an operation's root, the only
+// place they exist (validation refuses them elsewhere).
+func isIntrospectionRoot(f *ast.Field, depth int) bool {
+	return depth == 1 && (f.Name.Value == "__schema" || f.Name.Value == "__type")
 }
 
 func (c *counter) spread(name string, depth int) error {

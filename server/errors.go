@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/viewgate/viewgate/auth"
@@ -20,6 +21,10 @@ var (
 	errMethod       = errors.New("method not allowed")
 	errNotAdmin     = errors.New("forbidden: this route needs the admin role")
 )
+
+// errRequest is a GraphQL request error: a document that does not parse or validate, or a
+// variable that does not coerce. It is a bad request, with the status statusOf gives.
+var errRequest = fmt.Errorf("%w", errBadRequest)
 
 // statusClientClosed is the status logged when the client went away before the answer
 // (nginx's 499); the client never sees it.

@@ -114,7 +114,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if doc.errs != nil {
-		h.write(w, r, classify(doc.reason).status, response{Errors: h.entries(ctx, doc.errs, doc.reason)})
+		h.write(w, r, statusOf(r, doc.reason), response{Errors: h.entries(ctx, doc.errs, doc.reason)})
 		return
 	}
 	op, err := operation(doc.ast, p.OperationName)
@@ -161,8 +161,8 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e := h.entry(ctx, cause, c)
 		e.Locations, e.Path = locations(fe), fe.Path
 		out.Errors = append(out.Errors, e)
-		if rank(c.status) > rank(status) || status == http.StatusOK {
-			status = c.status
+		if st := statusOf(r, cause); rank(st) > rank(status) || status == http.StatusOK {
+			status = st
 		}
 	}
 	h.write(w, r, status, out)
@@ -181,7 +181,7 @@ func cause(fe gqlerrors.FormattedError, noData bool) (class, error) {
 	}
 	c := classify(err)
 	if c.code == internal.code && len(fe.Path) == 0 && noData {
-		return classify(errBadRequest), fmt.Errorf("%w: %s", errBadRequest, fe.Message)
+		return classify(errRequest), fmt.Errorf("%w: %s", errRequest, fe.Message)
 	}
 	return c, err
 }
@@ -272,7 +272,7 @@ func (h *graphqlHandler) fail(w http.ResponseWriter, r *http.Request, err error)
 	if c.status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", "GET, POST")
 	}
-	h.write(w, r, c.status, response{Errors: []errorEntry{h.entry(r.Context(), err, c)}})
+	h.write(w, r, statusOf(r, err), response{Errors: []errorEntry{h.entry(r.Context(), err, c)}})
 }
 
 func (h *graphqlHandler) entries(ctx context.Context, errs []gqlerrors.FormattedError, reason error) []errorEntry {
@@ -296,8 +296,8 @@ func (h *graphqlHandler) entry(ctx context.Context, err error, c class) errorEnt
 // write sends the response as application/graphql-response+json when the client accepts it.
 func (h *graphqlHandler) write(w http.ResponseWriter, r *http.Request, status int, body response) {
 	ct := "application/json; charset=utf-8"
-	if strings.Contains(r.Header.Get("Accept"), "application/graphql-response+json") {
-		ct = "application/graphql-response+json; charset=utf-8"
+	if acceptsGraphQLResponse(r) {
+		ct = graphqlResponseType + "; charset=utf-8"
 	}
 	b, err := body.encode()
 	if err != nil {
@@ -306,6 +306,7 @@ func (h *graphqlHandler) write(w http.ResponseWriter, r *http.Request, status in
 	}
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "5")
 	}

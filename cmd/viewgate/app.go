@@ -218,7 +218,7 @@ func (a *app) handler(log *slog.Logger) http.Handler {
 	mux.Handle("/admin/", a.admin(log))
 	mux.Handle("/healthz", server.Health())
 	mux.Handle("/readyz", server.Ready(readiness(a.sources)))
-	mux.Handle("/", server.GraphiQL("/graphql"))
+	mux.Handle("/", server.GraphiQL("/graphql", graphiqlOptions(a)))
 	return server.Chain(mux, server.RequestID, server.AccessLog(log, time.Now), server.Recover(log), server.BodyLimit(lim.MaxBodyBytes))
 }
 
