@@ -48,9 +48,9 @@ type Options struct {
 	// FullExecution runs every document on the full schema, where graphql-go completes each
 	// field, instead of the execution schema; tests compare the two paths.
 	FullExecution bool
-	// Demo marks the built-in demo (GraphiQL offers its keys).
-	Demo bool
-	Now  func() time.Time
+	// GraphiQL configures the page at "/" (the demo offers its keys there).
+	GraphiQL server.GraphiQLOptions
+	Now      func() time.Time
 }
 
 // Gateway is an assembled request path.
@@ -209,7 +209,7 @@ func (g *Gateway) routes() http.Handler {
 	mux.Handle("/admin/", g.admin())
 	mux.Handle("/healthz", server.Health())
 	mux.Handle("/readyz", server.Ready(readiness(g.routers)))
-	mux.Handle("/", server.GraphiQL("/graphql"))
+	mux.Handle("/", server.GraphiQL("/graphql", g.o.GraphiQL))
 	return server.Chain(mux, server.RequestID, server.AccessLog(g.log, g.o.Now), server.Recover(g.log), server.BodyLimit(lim.MaxBodyBytes))
 }
 

@@ -21,7 +21,7 @@ type document struct {
 	ast         *ast.Document
 	introspects bool                       // selects __schema or __type, which only the full schema answers
 	errs        []gqlerrors.FormattedError // parse or validation errors; the document must not run
-	reason      error                      // errBadRequest or errTooComplex when errs is set
+	reason      error                      // errRequest or errTooComplex when errs is set
 	weight      int                        // estimated bytes it holds in memory, for the cache
 }
 
@@ -42,17 +42,17 @@ type Limits struct {
 // prepare parses, checks limits and validates a query under ctx; it never runs it. It returns
 // ctx's error, and no document, when ctx ends first (a cancelled preparation is not cached).
 func prepare(ctx context.Context, schema *graphql.Schema, query string, lim Limits) (*document, error) {
-	tokens, err := scan(query, 2*lim.MaxDepth+8)
+	tokens, err := scan(query, 2*max(lim.MaxDepth, maxIntrospectionDepth)+8)
 	if err != nil {
 		return reject(errTooComplex, err.Error()), nil
 	}
 	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(query), Name: "GraphQL request"})})
 	if err != nil {
-		return &document{errs: []gqlerrors.FormattedError{gqlerrors.FormatError(err)}, reason: errBadRequest}, nil
+		return &document{errs: []gqlerrors.FormattedError{gqlerrors.FormatError(err)}, reason: errRequest}, nil
 	}
 	if err := checkComplexity(doc, lim); err != nil {
-		if errors.Is(err, errBadRequest) {
-			return reject(errBadRequest, strings.TrimPrefix(err.Error(), errBadRequest.Error()+": ")), nil
+		if errors.Is(err, errRequest) {
+			return reject(errRequest, strings.TrimPrefix(err.Error(), errRequest.Error()+": ")), nil
 		}
 		return reject(errTooComplex, err.Error()), nil
 	}
@@ -66,7 +66,7 @@ func prepare(ctx context.Context, schema *graphql.Schema, query string, lim Limi
 	}
 	d := &document{ast: doc, errs: errs, weight: len(query) + tokens*bytesPerToken}
 	if errs != nil {
-		d.ast, d.reason = nil, errBadRequest
+		d.ast, d.reason = nil, errRequest
 	} else {
 		d.introspects = introspects(doc)
 	}
@@ -278,6 +278,22 @@ const (
 	maxSameKey     = 100  // fields under one response key in one selection set: graphql-go compares them pairwise
 )
 
+// Introspection (__schema or __type at the root) is held to these fixed bounds instead of
+// max_depth and max_fields, so that the standard introspection query (graphql-js
+// getIntrospectionQuery: depth 15, 220 fields) works whatever the limits. What makes an
+// introspection answer big is lists that lead to more types nested in one another (types {
+// fields { type { fields … ): like graphql-js's MaxIntrospectionDepthRule, which counts all of
+// them but types, at most two may nest, so the answer stays within a few times the size of the
+// standard one. ofType chains do not fan out; the depth bound caps them.
+const (
+	maxIntrospectionDepth  = 20  // selection depth from the operation's root
+	maxIntrospectionFields = 600 // fields under __schema and __type, fragments expanded
+	maxIntrospectionLists  = 2   // types, fields, inputFields, interfaces, possibleTypes nested
+)
+
+// introspectionLists are the introspection fields whose items are or lead to more types.
+var introspectionLists = map[string]bool{"types": true, "fields": true, "inputFields": true, "interfaces": true, "possibleTypes": true}
+
 type counter struct {
 	frags  map[string]*ast.FragmentDefinition
 	lim    Limits
@@ -285,6 +301,10 @@ type counter struct {
 	nodes  int
 	path   map[string]bool // fragments on the current path, to find cycles
 	used   map[string]bool // fragments reached so far
+
+	intro       bool // walking under __schema or __type
+	introFields int
+	introLists  int // introspectionLists on the current path under __schema or __type
 }
 
 // node counts one node besides fields.
@@ -366,7 +386,10 @@ func (c *counter) walk(set *ast.SelectionSet, depth int) error {
 	if set == nil {
 		return nil
 	}
-	if depth > c.lim.MaxDepth {
+	if c.intro && depth > maxIntrospectionDepth {
+		return fmt.Errorf("introspection is deeper than the limit of %d", maxIntrospectionDepth)
+	}
+	if !c.intro && depth > c.lim.MaxDepth {
 		return fmt.Errorf("query is deeper than the limit of %d", c.lim.MaxDepth)
 	}
 	return c.selections(set, depth, map[string]*sameKey{})
@@ -394,8 +417,8 @@ func (c *counter) selections(set *ast.SelectionSet, depth int, keys map[string]*
 func (c *counter) selection(sel ast.Selection, depth int, keys map[string]*sameKey) error {
 	switch s := sel.(type) {
 	case *ast.Field:
-		if c.fields++; c.fields > c.lim.MaxFields {
-			return fmt.Errorf("query selects more than the limit of %d fields", c.lim.MaxFields)
+		if err := c.count(s, depth); err != nil {
+			return err
 		}
 		key := s.Name.Value
 		if s.Alias != nil {
@@ -410,7 +433,7 @@ func (c *counter) selection(sel ast.Selection, depth int, keys map[string]*sameK
 		if err := c.directives(s.Directives); err != nil {
 			return err
 		}
-		return c.walk(s.SelectionSet, depth+1)
+		return c.field(s, depth)
 	case *ast.InlineFragment:
 		if err := c.directives(s.Directives); err != nil {
 			return err
@@ -423,6 +446,43 @@ func (c *counter) selection(sel ast.Selection, depth int, keys map[string]*sameK
 		return c.spread(s.Name.Value, depth, keys)
 	}
 	return nil
+}
+
+// count counts a field against max_fields, or against the introspection bound under __schema
+// and __type.
+func (c *counter) count(f *ast.Field, depth int) error {
+	if c.intro || isIntrospectionRoot(f, depth) {
+		if c.introFields++; c.introFields > maxIntrospectionFields {
+			return fmt.Errorf("introspection selects more than the limit of %d fields", maxIntrospectionFields)
+		}
+		return nil
+	}
+	if c.fields++; c.fields > c.lim.MaxFields {
+		return fmt.Errorf("query selects more than the limit of %d fields", c.lim.MaxFields)
+	}
+	return nil
+}
+
+// field walks a field's selections, switching to the introspection bounds under __schema and
+// __type.
+func (c *counter) field(f *ast.Field, depth int) error {
+	if isIntrospectionRoot(f, depth) {
+		c.intro = true
+		defer func() { c.intro = false }()
+	}
+	if c.intro && introspectionLists[f.Name.Value] {
+		if c.introLists++; c.introLists > maxIntrospectionLists {
+			return fmt.Errorf("introspection nests more than %d of types, fields, inputFields, interfaces and possibleTypes", maxIntrospectionLists)
+		}
+		defer func() { c.introLists-- }()
+	}
+	return c.walk(f.SelectionSet, depth+1)
+}
+
+// isIntrospectionRoot reports whether f is __schema or __type at an operation's root, the only
+// place they exist (validation refuses them elsewhere).
+func isIntrospectionRoot(f *ast.Field, depth int) bool {
+	return depth == 1 && (f.Name.Value == "__schema" || f.Name.Value == "__type")
 }
 
 // sameKeyCheck refuses, with one error, a response key that names two different fields or one
@@ -438,7 +498,7 @@ func sameKeyCheck(keys map[string]*sameKey, key string, f *ast.Field) error {
 		return fmt.Errorf("query selects %q more than %d times in one selection set", key, maxSameKey)
 	}
 	if f.Name.Value != k.first.Name.Value || !sameArguments(f.Arguments, k.first.Arguments) {
-		return fmt.Errorf("%w: fields %q conflict because they are different fields or have differing arguments; use different aliases", errBadRequest, key)
+		return fmt.Errorf("%w: fields %q conflict because they are different fields or have differing arguments; use different aliases", errRequest, key)
 	}
 	return nil
 }

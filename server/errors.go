@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/viewgate/viewgate/fault"
@@ -27,6 +28,10 @@ type statusError struct {
 
 func withStatus(status int, err error) error { return &statusError{err, status} }
 func (e *statusError) Unwrap() error         { return e.error }
+
+// errRequest is a GraphQL request error: a document that does not parse or validate, or a
+// variable that does not coerce. It is a bad request, with the status statusOf gives.
+var errRequest = fmt.Errorf("%w", errBadRequest)
 
 // statusClientClosed is the status logged when the client went away before the answer
 // (nginx's 499); the client never sees it.

@@ -77,11 +77,14 @@ func runGolden(t *testing.T, s *stack, dir string, write bool) {
 	}
 }
 
-// exchange sends one request to h and returns status and body as a golden file's bytes.
+// exchange sends one request to h and returns status and body as a golden file's bytes. It
+// accepts application/graphql-response+json, so request errors keep their 4xx (the legacy
+// application/json answers them with 200: TestRequestErrorStatus).
 func exchange(t *testing.T, s *stack, h http.Handler, key string, body []byte) []byte {
 	t.Helper()
 	req := httptest.NewRequest("POST", "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/graphql-response+json")
 	if k, ok := testKeys[key]; ok {
 		req.Header.Set("X-API-Key", k)
 	}

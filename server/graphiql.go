@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -53,18 +54,39 @@ type asset struct {
 	gzipped  []byte
 }
 
+// GraphiQLOptions configures the GraphiQL page.
+type GraphiQLOptions struct {
+	// DemoKeys are offered on the page, the first prefilled in the headers, and headers then
+	// persist in the browser's storage across reloads. Only for the built-in demo, whose keys
+	// are public: without DemoKeys no header is ever written to the browser's storage.
+	DemoKeys []DemoKey
+	// DefaultQuery is the query a first visit shows ("": GraphiQL's welcome text).
+	DefaultQuery string
+}
+
+// DemoKey is an API key the GraphiQL page offers, under a label saying whose it is.
+type DemoKey struct {
+	Label string `json:"label"`
+	Key   string `json:"key"`
+}
+
 // GraphiQL serves a GraphiQL page at "/" that queries endpoint, with its embedded assets under
 // "/graphiql/", under a Content-Security-Policy that allows no inline script and no origin but
 // the page's and endpoint's; any other path is 404, any method but GET and HEAD 405.
-func GraphiQL(endpoint string) http.Handler {
+func GraphiQL(endpoint string, o GraphiQLOptions) http.Handler {
 	g := &graphiql{assets: loadAssets(), csp: graphiqlCSP(endpoint)}
 	tmpl := template.Must(template.New("index.html").Funcs(template.FuncMap{
 		"asset": func(name string) string {
 			return strings.TrimPrefix(assetPrefix, "/") + name + "?v=" + g.assets[name].hash
 		},
 	}).ParseFS(graphiqlFiles, "graphiql/index.html"))
+	var demoKeys []byte
+	if len(o.DemoKeys) > 0 {
+		demoKeys, _ = json.Marshal(o.DemoKeys) // strings only
+	}
 	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, struct{ Endpoint string }{endpoint}); err != nil {
+	data := struct{ Endpoint, DemoKeys, DefaultQuery string }{endpoint, string(demoKeys), o.DefaultQuery}
+	if err := tmpl.Execute(&buf, data); err != nil {
 		// Only a broken embedded template fails, and the tests render it.
 		panic("server: render GraphiQL page: " + err.Error())
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 func TestGraphiQL(t *testing.T) {
-	h := server.GraphiQL("/graphql")
+	h := server.GraphiQL("/graphql", server.GraphiQLOptions{})
 	type result struct {
 		Status       int
 		ContentType  string
@@ -85,7 +85,7 @@ func TestGraphiQL(t *testing.T) {
 
 // TestGraphiQLPage follows every asset the page links to, and checks the page runs no inline code.
 func TestGraphiQLPage(t *testing.T) {
-	h := server.GraphiQL(`/graphql"><script>alert(1)</script>`)
+	h := server.GraphiQL(`/graphql"><script>alert(1)</script>`, server.GraphiQLOptions{})
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
 	page := w.Body.String()
@@ -142,12 +142,50 @@ func TestGraphiQLEndpoint(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
-			server.GraphiQL(tc.endpoint).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+			server.GraphiQL(tc.endpoint, server.GraphiQLOptions{}).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
 			if csp := w.Header().Get("Content-Security-Policy"); !strings.Contains(csp, tc.wantConnect) {
 				t.Errorf("CSP %q lacks %q", csp, tc.wantConnect)
 			}
 			if !strings.Contains(w.Body.String(), tc.wantAttr) {
 				t.Errorf("page lacks %s", tc.wantAttr)
+			}
+		})
+	}
+}
+
+// TestGraphiQLDemo: demo keys and a default query reach the page only when given, as data
+// attributes (the CSP allows no inline script), escaped like any attribute.
+func TestGraphiQLDemo(t *testing.T) {
+	demo := server.GraphiQLOptions{
+		DemoKeys:     []server.DemoKey{{Label: `acme "pii"`, Key: "vgk_a"}, {Label: "globex", Key: "vgk_g"}},
+		DefaultQuery: `{ x(s: "<script>") }`,
+	}
+	tests := []struct {
+		name     string
+		o        server.GraphiQLOptions
+		want     []string
+		wantNone []string
+	}{
+		{"demo", demo, []string{
+			`data-demo-keys="[{&#34;label&#34;:&#34;acme \&#34;pii\&#34;&#34;,&#34;key&#34;:&#34;vgk_a&#34;},{&#34;label&#34;:&#34;globex&#34;,&#34;key&#34;:&#34;vgk_g&#34;}]"`,
+			`data-default-query="{ x(s: &#34;&lt;script&gt;&#34;) }"`,
+		}, []string{"<script>"}},
+		{"not the demo", server.GraphiQLOptions{}, nil, []string{"data-demo-keys", "data-default-query"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			server.GraphiQL("/graphql", tc.o).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+			page := w.Body.String()
+			for _, s := range tc.want {
+				if !strings.Contains(page, s) {
+					t.Errorf("page lacks %s:\n%s", s, page)
+				}
+			}
+			for _, s := range tc.wantNone {
+				if strings.Contains(page, s) {
+					t.Errorf("page has %s:\n%s", s, page)
+				}
 			}
 		})
 	}

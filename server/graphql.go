@@ -158,7 +158,7 @@ func (h *graphqlHandler) answer(ctx context.Context, w http.ResponseWriter, r *h
 		h.cache.put(p.Query, doc)
 	}
 	if doc.errs != nil {
-		return classify(doc.reason).status, response{Errors: h.entries(ctx, doc.errs, doc.reason)}
+		return statusOf(r, doc.reason), response{Errors: h.entries(ctx, doc.errs, doc.reason)}
 	}
 	op, err := operation(doc.ast, p.OperationName)
 	if err == nil {
@@ -207,8 +207,8 @@ func (h *graphqlHandler) answer(ctx context.Context, w http.ResponseWriter, r *h
 		e.Locations, e.Path = locations(fe), fe.Path
 		out.Errors = append(out.Errors, e)
 		c.headers(cause, w.Header())
-		if rank(c.status) > rank(status) || status == http.StatusOK {
-			status = c.status
+		if st := statusOf(r, cause); rank(st) > rank(status) || status == http.StatusOK {
+			status = st
 		}
 	}
 	return status, out
@@ -251,7 +251,7 @@ func cause(fe gqlerrors.FormattedError, noData bool) (class, error) {
 	}
 	c := classify(err)
 	if c.code == fault.Internal && len(fe.Path) == 0 && noData {
-		return classify(errBadRequest), fmt.Errorf("%w: %s", errBadRequest, fe.Message)
+		return classify(errRequest), fmt.Errorf("%w: %s", errRequest, fe.Message)
 	}
 	return c, err
 }
@@ -372,7 +372,7 @@ func (h *graphqlHandler) refuse(ctx context.Context, w http.ResponseWriter, r *h
 	case statusClientClosed:
 		h.o.Log.InfoContext(ctx, "client went away", "error", err.Error())
 	}
-	return c.status, response{Errors: []errorEntry{h.entry(ctx, err, c)}}
+	return statusOf(r, err), response{Errors: []errorEntry{h.entry(ctx, err, c)}}
 }
 
 func (h *graphqlHandler) entries(ctx context.Context, errs []gqlerrors.FormattedError, reason error) []errorEntry {
@@ -400,8 +400,8 @@ func (h *graphqlHandler) entry(ctx context.Context, err error, c class) errorEnt
 // write sends the response as application/graphql-response+json when the client accepts it.
 func (h *graphqlHandler) write(w http.ResponseWriter, r *http.Request, status int, body response) {
 	ct := "application/json; charset=utf-8"
-	if strings.Contains(r.Header.Get("Accept"), "application/graphql-response+json") {
-		ct = "application/graphql-response+json; charset=utf-8"
+	if acceptsGraphQLResponse(r) {
+		ct = graphqlResponseType + "; charset=utf-8"
 	}
 	b, err := body.encode()
 	if err != nil {

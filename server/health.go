@@ -49,6 +49,7 @@ func Ready(c Checker) http.Handler {
 func writeStatus[V any](w http.ResponseWriter, code int, body map[string]V) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(body)
 }

@@ -110,5 +110,5 @@ func checkScalar(name string, v any, path string) error {
 }
 
 func wrongType(path, want string) error {
-	return fmt.Errorf("%w: variable %s must be %s", errBadRequest, path, want)
+	return fmt.Errorf("%w: variable %s must be %s", errRequest, path, want)
 }

@@ -73,7 +73,7 @@ func build(ctx context.Context, f *flags, getenv func(string) string, stderr io.
 		if f.listen != "" {
 			a.cfg.Listen = f.listen
 		}
-		a.gw, err = gateway.New(ctx, gateway.Options{Config: a.cfg, Catalog: a.catalog, Log: gateway.NewLogger(stderr), Stderr: stderr, Demo: a.demo})
+		a.gw, err = gateway.New(ctx, gateway.Options{Config: a.cfg, Catalog: a.catalog, Log: gateway.NewLogger(stderr), Stderr: stderr, GraphiQL: graphiqlOptions(a)})
 	}
 	if err != nil {
 		a.close()

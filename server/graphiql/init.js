@@ -3,9 +3,15 @@
 (function () {
   'use strict';
 
-  // Credentials travel only in request headers, never in a URL, and are never written to the
-  // browser's storage: shouldPersistHeaders keeps them out of the tab state, and this storage
-  // drops them from the history and favourites, which GraphiQL 3 saves with their headers.
+  var root = document.getElementById('graphiql');
+  // Set by the server only for the built-in demo: [{label, key}], whose keys are public.
+  var demoKeys = root.dataset.demoKeys ? JSON.parse(root.dataset.demoKeys) : [];
+  var demo = demoKeys.length > 0;
+
+  // Credentials travel only in request headers, never in a URL. Outside the demo they are never
+  // written to the browser's storage: shouldPersistHeaders keeps them out of the tab state, and
+  // this storage drops them from the history and favourites, which GraphiQL 3 saves with their
+  // headers. The demo persists its headers (its keys are public), but not in the history.
   var prefix = 'graphiql:';
   function withoutHeaders(key, value) {
     if (key !== prefix + 'queries' && key !== prefix + 'favorites') {
@@ -37,15 +43,55 @@
     get length() { return ownKeys().length; },
   };
 
-  var root = document.getElementById('graphiql');
-  ReactDOM.createRoot(root).render(
-    React.createElement(GraphiQL, {
-      fetcher: GraphiQL.createFetcher({ url: root.dataset.endpoint }),
-      storage: storage,
-      defaultHeaders: JSON.stringify({ 'X-API-Key': '<paste a key>' }, null, 2),
-      shouldPersistHeaders: false,
-      isHeadersEditorEnabled: true,
-      defaultEditorToolsVisibility: 'headers',
-    })
-  );
+  var e = React.createElement;
+  function headersFor(key) {
+    return JSON.stringify({ 'X-API-Key': key }, null, 2);
+  }
+
+  // keyIn returns the demo key the headers text holds, or ''.
+  function keyIn(text) {
+    var k = demoKeys.find(function (k) { return text.indexOf(k.key) >= 0; });
+    return k ? k.key : '';
+  }
+
+  // DemoKeyPicker takes the logo's place: choosing a key writes it into the headers editor, and
+  // the choice follows the editor, so it shows "other" for headers without a demo key. GraphiQL
+  // renders it inside its providers, so it can reach the editors.
+  function DemoKeyPicker() {
+    var editor = GraphiQL.React.useEditorContext({ nonNull: true }).headerEditor;
+    var state = React.useState('');
+    var setKey = state[1];
+    React.useEffect(function () {
+      if (!editor) {
+        return undefined;
+      }
+      function sync() { setKey(keyIn(editor.getValue())); }
+      sync();
+      editor.on('change', sync);
+      return function () { editor.off('change', sync); };
+    }, [editor]);
+    function choose(ev) {
+      if (editor && ev.target.value) {
+        editor.setValue(headersFor(ev.target.value));
+      }
+    }
+    return e('label', { className: 'vg-demo-keys' }, 'demo key ',
+      e('select', { value: state[0], onChange: choose },
+        e('option', { value: '', disabled: true }, 'other'),
+        demoKeys.map(function (k) { return e('option', { key: k.key, value: k.key }, k.label); })));
+  }
+
+  var props = {
+    fetcher: GraphiQL.createFetcher({ url: root.dataset.endpoint }),
+    storage: storage,
+    defaultHeaders: headersFor(demo ? demoKeys[0].key : '<paste a key>'),
+    shouldPersistHeaders: demo,
+    isHeadersEditorEnabled: true,
+    defaultEditorToolsVisibility: 'headers',
+  };
+  if (root.dataset.defaultQuery) {
+    props.defaultQuery = root.dataset.defaultQuery;
+  }
+  var logo = demo ? e(GraphiQL.Logo, null, e(DemoKeyPicker)) : null;
+  ReactDOM.createRoot(root).render(e(GraphiQL, props, logo));
 })();
