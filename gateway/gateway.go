@@ -19,6 +19,7 @@ import (
 	"github.com/viewgate/viewgate/config"
 	"github.com/viewgate/viewgate/plan"
 	"github.com/viewgate/viewgate/querylog"
+	"github.com/viewgate/viewgate/quota"
 	"github.com/viewgate/viewgate/requestid"
 	"github.com/viewgate/viewgate/resolvers"
 	"github.com/viewgate/viewgate/schema"
@@ -48,6 +49,9 @@ type Options struct {
 	// FullExecution runs every document on the full schema, where graphql-go completes each
 	// field, instead of the execution schema; tests compare the two paths.
 	FullExecution bool
+	// QuotaKeyPrefix prefixes the quota store's keys (default "vg:q"); tests sharing one Redis
+	// set their own.
+	QuotaKeyPrefix string
 	// GraphiQL configures the page at "/" (the demo offers its keys there).
 	GraphiQL server.GraphiQLOptions
 	Now      func() time.Time
@@ -65,6 +69,7 @@ type Gateway struct {
 	authn   server.Authenticator
 	store   *auth.KeyStore // nil without a keys file
 	qlog    *querylog.Logger
+	quota   *quota.Limiter // nil when quotas are off
 	handler http.Handler
 	closers []func()
 }
@@ -94,10 +99,17 @@ func New(ctx context.Context, o Options) (g *Gateway, err error) {
 	if g.qlog, err = g.queryLog(); err != nil {
 		return nil, err
 	}
-	res := resolvers.New(resolvers.Options{
+	if err := g.quotas(); err != nil {
+		return nil, err
+	}
+	ro := resolvers.Options{
 		Sources: srcs, Log: g.qlog, DefaultPageSize: g.cfg.Limits.DefaultPageSize,
 		PIIKey: PIIKey(g.cfg.CursorSecret), ErrorCode: server.ErrorCode, Now: o.Now,
-	})
+	}
+	if g.quota != nil {
+		ro.Quota = g.quota
+	}
+	res := resolvers.New(ro)
 	if g.schema, err = schema.New(g.cat, res); err != nil {
 		return nil, err
 	}
@@ -153,6 +165,36 @@ func (g *Gateway) source(ctx context.Context, v *views.View) (Source, error) {
 	return r, nil
 }
 
+// quotas starts the quota limiter the config describes; with quotas off there is none, and
+// requests are neither charged nor given RateLimit headers.
+func (g *Gateway) quotas() error {
+	if !g.cfg.Quota.Enabled {
+		return nil
+	}
+	l, err := quota.New(g.cfg.Quota, quota.Options{Now: g.o.Now, Log: g.log, KeyPrefix: g.o.QuotaKeyPrefix})
+	if err != nil {
+		return fmt.Errorf("quota: %w", err)
+	}
+	g.quota = l
+	g.closers = append(g.closers, func() { _ = l.Close() })
+	return nil
+}
+
+// weights are the planner's cost weights per class, from the quota config (1 each without it).
+func (g *Gateway) weights() map[plan.Class]int {
+	if g.quota == nil {
+		return nil
+	}
+	w := map[plan.Class]int{}
+	for _, c := range plan.Classes {
+		w[c] = int(g.quota.Weight(quota.Class(c)))
+	}
+	return w
+}
+
+// Quota returns the quota limiter, or nil when quotas are off.
+func (g *Gateway) Quota() *quota.Limiter { return g.quota }
+
 // queryLog opens the query log and the slow log the config names.
 func (g *Gateway) queryLog() (*querylog.Logger, error) {
 	ql := g.cfg.QueryLog
@@ -194,11 +236,12 @@ func (g *Gateway) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", server.GraphQL(server.GraphQLOptions{
 		Schema: g.schema, Exec: exec, Auth: g.authn, Log: g.log, Timeout: lim.RequestTimeout, Now: g.o.Now,
-		Plan:   plan.Options{Catalog: g.cat, DefaultPageSize: lim.DefaultPageSize},
+		Plan:   plan.Options{Catalog: g.cat, DefaultPageSize: lim.DefaultPageSize, Weights: g.weights()},
 		Budget: plan.Budget{MaxCost: lim.MaxCost, MaxRootFields: lim.MaxRootFields, MaxRows: lim.MaxRows},
 		Context: func(ctx context.Context) context.Context {
 			return resolvers.WithDBTime(ctx, lim.RequestDBTime)
 		},
+		Quota: g.serverQuota(),
 		Limits: server.Limits{
 			MaxDepth: lim.MaxDepth, MaxFields: lim.MaxFields,
 			DocCacheSize: lim.DocCacheSize, DocCacheBytes: lim.DocCacheBytes,
@@ -211,6 +254,14 @@ func (g *Gateway) routes() http.Handler {
 	mux.Handle("/readyz", server.Ready(readiness(g.routers)))
 	mux.Handle("/", server.GraphiQL("/graphql", g.o.GraphiQL))
 	return server.Chain(mux, server.RequestID, server.AccessLog(g.log, g.o.Now), server.Recover(g.log), server.BodyLimit(lim.MaxBodyBytes))
+}
+
+// serverQuota is the limiter as the server takes it: a nil interface when quotas are off.
+func (g *Gateway) serverQuota() server.Quota {
+	if g.quota == nil {
+		return nil
+	}
+	return g.quota
 }
 
 // Handler returns the HTTP handler of every route.

@@ -24,11 +24,12 @@ type noResolvers struct{}
 
 func (noResolvers) Connection(*views.View) graphql.FieldResolveFn    { return nil }
 func (noResolvers) RawConnection(*views.View) graphql.FieldResolveFn { return nil }
+func (noResolvers) RateLimit() graphql.FieldResolveFn                { return nil }
 
 var _ schema.Resolvers = noResolvers{}
 
-// fixture is the demo catalog and its schema, with the root fields the lead adds around the
-// planner (rateLimit, and an aggregate) so that documents using them validate.
+// fixture is the demo catalog and its schema (rateLimit included), with an aggregate root field
+// so that documents using one validate.
 type fixture struct {
 	cat    *views.Catalog
 	schema graphql.Schema
@@ -44,10 +45,6 @@ func newFixture(tb testing.TB) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rateLimit := graphql.NewObject(graphql.ObjectConfig{Name: "RateLimit", Fields: graphql.Fields{
-		"remaining": {Type: graphql.Int},
-	}})
-	s.QueryType().AddFieldConfig("rateLimit", &graphql.Field{Type: rateLimit})
 	s.QueryType().AddFieldConfig("invoicesAggregate", &graphql.Field{Type: graphql.Int,
 		Args: graphql.FieldConfigArgument{"first": {Type: graphql.Int}}})
 	return &fixture{cat: cat, schema: s}
@@ -209,9 +206,9 @@ func planCases(fx *fixture) []planCase {
 			want: []Field{search("customers", cus, 20, false, true, 3)}},
 		{name: "list item from a variable", query: `query($w: InvoiceWhere!) { invoices(where: {and: [{status: {eq: "paid"}}, $w]}) { nodes { id } } }`, vars: `{"w": {"number": {"startsWith": "G"}}}`,
 			want: []Field{search("invoices", inv, 20, false, true, 3)}},
-		{name: "free root fields", query: `{ __typename rateLimit { remaining } __schema { queryType { name } } __type(name: "Invoice") { name } }`,
+		{name: "free root fields", query: `{ __typename rateLimit { enabled } __schema { queryType { name } } __type(name: "Invoice") { name } }`,
 			want: []Field{free("__typename"), free("rateLimit"), free("__schema"), free("__type")}},
-		{name: "free fields beside a search", query: `{ rateLimit { remaining } r: rateLimit { remaining } products(search: "x", first: 500) { totalCount nodes { id } } }`,
+		{name: "free fields beside a search", query: `{ rateLimit { enabled } r: rateLimit { enabled } products(search: "x", first: 500) { totalCount nodes { id } } }`,
 			want: []Field{free("rateLimit"), {Key: "r", Name: "rateLimit"}, search("products", prod, 500, true, true, 18)}},
 		{name: "class weights", query: `{ invoices(search: "a") { nodes { id } } }`,
 			options: func(o *Options) { o.Weights = map[Class]int{Search: 0, Lookup: -3} },
@@ -432,9 +429,9 @@ func TestCostByClassAndClass(t *testing.T) {
 		byClass map[Class]int
 		class   Class
 	}{
-		{"free only", `{ rateLimit { remaining } __typename }`, nil, map[Class]int{}, ""},
+		{"free only", `{ rateLimit { enabled } __typename }`, nil, map[Class]int{}, ""},
 		{"lookup", `{ invoices(first: 200) { nodes { id } } customers { totalCount } }`, nil, map[Class]int{Lookup: 3}, Lookup},
-		{"search beats lookup", `{ invoices { nodes { id } } products(search: "x") { totalCount } rateLimit { remaining } }`, nil,
+		{"search beats lookup", `{ invoices { nodes { id } } products(search: "x") { totalCount } rateLimit { enabled } }`, nil,
 			map[Class]int{Lookup: 1, Search: 3}, Search},
 		{"report beats search", `{ invoicesAggregate products(search: "x") { totalCount } }`,
 			func(n string) (Class, bool) { return Report, n == "invoicesAggregate" }, map[Class]int{Report: 5, Search: 3}, Report},
@@ -470,7 +467,7 @@ func TestCostByClassAndClass(t *testing.T) {
 func TestCheck(t *testing.T) {
 	fx := newFixture(t)
 	// 4 view fields (the free ones do not count), 1100 rows with a page, cost 6 + 1 + 1 + 5 = 13.
-	p, err := New(fx.options(), fx.mustParse(t, `{ rateLimit { remaining } __typename
+	p, err := New(fx.options(), fx.mustParse(t, `{ rateLimit { enabled } __typename
 		a: invoices(first: 500) { totalCount nodes { id } } b: customers(first: 100) { nodes { id } } c: products(first: 500) { totalCount } d: products(first: 500) { edges { cursor } } }`), "", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -4,15 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net"
-	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -78,75 +72,6 @@ func deleteKeys(t *testing.T, url, prefix string) {
 	}
 }
 
-// redisServer is a private redis-server on a loopback port, which the test may stop and restart.
-type redisServer struct {
-	t    *testing.T
-	port int
-	cmd  *exec.Cmd
-}
-
-// startRedis starts a private redis-server on a free loopback port; it skips the test when the binary
-// is missing, unless CI is set.
-func startRedis(t *testing.T) *redisServer {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("redis-server not found (CI is set, so this fails): %v", err)
-		}
-		t.Skipf("redis-server not found: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	s := &redisServer{t: t, port: port}
-	s.start()
-	t.Cleanup(s.stop)
-	return s
-}
-
-func (s *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", s.port) }
-
-// start runs the server and waits until it answers PING (bounded).
-func (s *redisServer) start() {
-	s.t.Helper()
-	s.cmd = exec.Command("redis-server", "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no")
-	if err := s.cmd.Start(); err != nil {
-		s.t.Fatalf("start redis-server: %v", err)
-	}
-	c := s.client()
-	defer c.Close()
-	for i := 0; ; i++ {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		if i == 100 {
-			s.t.Fatalf("redis-server on port %d does not answer: %v", s.port, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// stop kills the server this test started (by its own process, never another).
-func (s *redisServer) stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
-	s.cmd = nil
-}
-
-func (s *redisServer) client() *redis.Client {
-	return redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", s.port), MaxRetries: -1})
-}
-
 // logBuffer is a concurrency-safe log sink.
 type logBuffer struct {
 	mu sync.Mutex
@@ -182,10 +107,10 @@ func untilRedis(t *testing.T, l *Limiter) {
 }
 
 func TestRedisOutage(t *testing.T) {
-	srv := startRedis(t)
+	srv := dbtest.StartRedis(t)
 	ctx := context.Background()
 	q := testQuota()
-	q.RedisURL = srv.url()
+	q.RedisURL = srv.URL()
 	c := newClock()
 	var logs logBuffer
 	o := Options{RedisRetry: 20 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&logs, nil))}
@@ -200,7 +125,7 @@ func TestRedisOutage(t *testing.T) {
 		}
 	}
 
-	srv.stop()
+	srv.Stop()
 
 	// Fail-open answers from this instance's memory, still enforcing the limits there.
 	allowed := 0
@@ -245,13 +170,13 @@ func TestRedisOutage(t *testing.T) {
 	}
 
 	// Redis returns empty (no persistence, so no scripts): both limiters go back to it.
-	srv.start()
+	srv.Start()
 	untilRedis(t, open)
 	untilRedis(t, closed)
 	if !strings.Contains(logs.String(), "quota: redis answers again") {
 		t.Errorf("no INFO about the recovery:\n%s", logs.String())
 	}
-	rc := srv.client()
+	rc := srv.Client()
 	defer rc.Close()
 	key := "vg:q:" + slotFor(Lookup, &open.planFor("acme").classes[Lookup].rules[2], acmeA.Credential, c.Now()).key
 	if n, err := rc.Get(ctx, key).Int64(); err != nil || n != 2 {
@@ -260,24 +185,24 @@ func TestRedisOutage(t *testing.T) {
 }
 
 func TestRedisDownAtStart(t *testing.T) {
-	srv := startRedis(t)
-	srv.stop()
+	srv := dbtest.StartRedis(t)
+	srv.Stop()
 	q := testQuota()
-	q.RedisURL = srv.url()
+	q.RedisURL = srv.URL()
 	l := newLimiter(t, q, newClock(), Options{RedisRetry: 20 * time.Millisecond})
 	d, err := l.Charge(context.Background(), acmeA, lookup(1))
 	if err != nil || !d.FellBack {
 		t.Fatalf("Charge with Redis down since start = %+v, %v; want a fall-back decision", d, err)
 	}
-	srv.start()
+	srv.Start()
 	untilRedis(t, l)
 }
 
 func TestRedisBreaker(t *testing.T) {
-	srv := startRedis(t)
-	srv.stop()
+	srv := dbtest.StartRedis(t)
+	srv.Stop()
 	q := testQuota()
-	q.RedisURL = srv.url()
+	q.RedisURL = srv.URL()
 	// A long retry: after the first failure, no request tries Redis again, so none waits on it.
 	l := newLimiter(t, q, newClock(), Options{RedisRetry: time.Hour})
 	for range 6 {
@@ -317,17 +242,17 @@ func TestRedisAtomicAcrossInstances(t *testing.T) {
 }
 
 func TestRedisHung(t *testing.T) {
-	srv := startRedis(t)
+	srv := dbtest.StartRedis(t)
 	q := testQuota()
-	q.RedisURL = srv.url()
+	q.RedisURL = srv.URL()
 	l := newLimiter(t, q, newClock(), Options{RedisRetry: 50 * time.Millisecond})
 	untilRedis(t, l)
 	// A stopped (not dead) server accepts connections and never answers: the client's timeouts end
 	// each attempt, and the breaker keeps the requests in between off it.
-	if err := srv.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := srv.Pause(); err != nil {
 		t.Fatal(err)
 	}
-	defer srv.cmd.Process.Signal(syscall.SIGCONT)
+	defer srv.Resume()
 	for range 5 {
 		d, err := l.Charge(context.Background(), globex, lookup(1))
 		if err != nil || !d.FellBack {
@@ -337,7 +262,7 @@ func TestRedisHung(t *testing.T) {
 	if s := l.Stats(); s.StoreErrors < 1 || s.StoreErrors > 5 || s.FellBack != 5 {
 		t.Errorf("stats = %+v", s)
 	}
-	if err := srv.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+	if err := srv.Resume(); err != nil {
 		t.Fatal(err)
 	}
 	untilRedis(t, l)

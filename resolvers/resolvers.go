@@ -38,6 +38,7 @@ type Options struct {
 	DefaultPageSize int                // first, when the caller gives none (capped by the view)
 	PIIKey          []byte             // keys the hash of pii: hash columns
 	ErrorCode       func(error) string // the error vocabulary, for the query log
+	Quota           Quota              // the rateLimit field's source; nil: quotas are off
 	Now             func() time.Time
 }
 

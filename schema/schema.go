@@ -13,13 +13,14 @@ import (
 type Resolvers interface {
 	Connection(v *views.View) graphql.FieldResolveFn    // returns Go maps for graphql-go to complete
 	RawConnection(v *views.View) graphql.FieldResolveFn // returns the connection as encoded JSON
+	RateLimit() graphql.FieldResolveFn                  // returns the caller's quota state (RateLimitFields)
 }
 
 // New builds the schema for the catalog: the one clients see, validate against and introspect.
 // It fails only if graphql-go rejects the generated types.
 // Its introspection is deterministic: see the order rule in order.go.
 func New(cat *views.Catalog, r Resolvers) (graphql.Schema, error) {
-	return build(cat, r.Connection, nil, sortedIntrospection{})
+	return build(cat, r.Connection, r.RateLimit(), nil, sortedIntrospection{})
 }
 
 // NewExec builds the execution schema: the same root fields and arguments, but each returns a
@@ -33,10 +34,10 @@ func NewExec(cat *views.Catalog, r Resolvers) (graphql.Schema, error) {
 		ParseValue:   func(any) any { return nil },
 		ParseLiteral: func(ast.Value) any { return nil },
 	})
-	return build(cat, r.RawConnection, raw)
+	return build(cat, r.RawConnection, r.RateLimit(), raw)
 }
 
-func build(cat *views.Catalog, resolve func(*views.View) graphql.FieldResolveFn, raw *graphql.Scalar, exts ...graphql.Extension) (graphql.Schema, error) {
+func build(cat *views.Catalog, resolve func(*views.View) graphql.FieldResolveFn, rateLimit graphql.FieldResolveFn, raw *graphql.Scalar, exts ...graphql.Extension) (graphql.Schema, error) {
 	b := &builder{s: newScalars()}
 	b.direction = graphql.NewEnum(graphql.EnumConfig{
 		Name: "OrderDirection",
@@ -61,6 +62,7 @@ func build(cat *views.Catalog, resolve func(*views.View) graphql.FieldResolveFn,
 			fields[v.Field].Type = graphql.NewNonNull(raw)
 		}
 	}
+	fields[RateLimitField] = b.rateLimit(rateLimit)
 	query := graphql.NewObject(graphql.ObjectConfig{Name: "Query", Fields: fields,
 		Description: "Read-only access to the views of the catalog. There are no mutations."})
 	s, err := graphql.NewSchema(graphql.SchemaConfig{Query: query, Extensions: exts})

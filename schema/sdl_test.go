@@ -138,6 +138,8 @@ func TestSDLShape(t *testing.T) {
     "Conditions that all hold."
     where: ProductWhere
   ): ProductConnection!
+  "What is left of your quotas, per class and window; free (it costs nothing and is not charged)."
+  rateLimit: RateLimit!
 }
 `
 	if !strings.Contains(sdl, want) {

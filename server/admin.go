@@ -65,8 +65,19 @@ func Admin(o AdminOptions) http.Handler {
 // and reports false when it did.
 func (h *graphqlHandler) admit(w http.ResponseWriter, r *http.Request, a Authenticator, role string) (*auth.Principal, bool) {
 	ctx := r.Context()
+	q, ip := h.o.Quota, clientIP(r)
+	if q != nil {
+		if blocked, _ := q.AuthBlocked(ctx, ip); blocked != nil {
+			SetLogAttrs(ctx, slog.String("authFailure", "client_blocked"))
+			h.fail(w, r, blocked)
+			return nil, false
+		}
+	}
 	who, err := a.Authenticate(r)
 	if err != nil {
+		if q != nil {
+			q.AuthFailed(ctx, ip)
+		}
 		h.unauthenticated(w, r, err)
 		return nil, false
 	}

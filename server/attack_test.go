@@ -27,6 +27,7 @@ type noResolvers struct{}
 
 func (noResolvers) Connection(*views.View) graphql.FieldResolveFn    { return nil }
 func (noResolvers) RawConnection(*views.View) graphql.FieldResolveFn { return nil }
+func (noResolvers) RateLimit() graphql.FieldResolveFn                { return nil }
 
 func demoSchema(t testing.TB) *graphql.Schema {
 	t.Helper()

@@ -19,6 +19,7 @@ import (
 	"github.com/viewgate/viewgate/auth"
 	"github.com/viewgate/viewgate/fault"
 	"github.com/viewgate/viewgate/plan"
+	"github.com/viewgate/viewgate/quota"
 	"github.com/viewgate/viewgate/requestid"
 )
 
@@ -40,6 +41,7 @@ type GraphQLOptions struct {
 
 	Plan   plan.Options // how a document's cost is planned before it runs; a nil Catalog plans nothing
 	Budget plan.Budget  // what one request may ask for, refused before any SQL runs
+	Quota  Quota        // charges each request's plan; nil: no quotas
 	// Context, when set, decorates each request's context before the document runs (the
 	// gateway adds the database-time budget of the resolvers).
 	Context func(context.Context) context.Context
@@ -141,6 +143,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 	}
 	status, out := h.answer(ctx, w, r)
+	h.rateHeaders(ctx, w)
 	h.write(w, r, status, out)
 }
 
@@ -175,6 +178,11 @@ func (h *graphqlHandler) answer(ctx context.Context, w http.ResponseWriter, r *h
 		return h.refuse(ctx, w, r, err)
 	}
 	SetLogAttrs(ctx, slog.String("class", string(pl.Class())), slog.Int("cost", pl.Cost))
+	release, decision, err := h.charge(ctx, w, pl)
+	defer release()
+	if err != nil {
+		return h.refuse(ctx, w, r, err)
+	}
 	if h.o.Context != nil {
 		ctx = h.o.Context(ctx)
 	}
@@ -183,7 +191,7 @@ func (h *graphqlHandler) answer(ctx context.Context, w http.ResponseWriter, r *h
 		run = *h.o.Exec
 	}
 	res := graphql.Execute(graphql.ExecuteParams{Schema: run, AST: doc.ast, OperationName: p.OperationName, Args: p.Variables, Context: ctx})
-	status, out := http.StatusOK, response{Extensions: costExtension(pl)}
+	status, out := http.StatusOK, response{Extensions: costExtension(pl, decision)}
 	if res.Data != nil {
 		data, err := orderedJSON(doc.ast, p.OperationName, res.Data)
 		if err != nil {
@@ -230,12 +238,16 @@ func (h *graphqlHandler) plan(doc *document, p *params) (*plan.Plan, error) {
 	return pl, nil
 }
 
-// costExtension is the extensions.cost member of a response: what the request was charged.
-func costExtension(pl *plan.Plan) map[string]any {
-	if pl == nil {
-		return nil
+// costExtension is the extensions.cost member of a response: what the request cost, its class,
+// and what is left of that class's quota (the least of its windows) when quotas are on.
+func costExtension(pl *plan.Plan, d *quota.Decision) map[string]any {
+	cost := map[string]any{"requested": pl.Cost, "class": string(pl.Class())}
+	if d != nil {
+		if left := d.Remaining(quota.Class(pl.Class())); left >= 0 {
+			cost["remaining"] = left
+		}
 	}
-	return map[string]any{"cost": map[string]any{"requested": pl.Cost, "class": string(pl.Class())}}
+	return map[string]any{"cost": cost}
 }
 
 // cause digs the resolver's own error out of graphql-go's wrapping. An error with no path and

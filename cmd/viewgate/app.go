@@ -65,7 +65,7 @@ func build(ctx context.Context, f *flags, getenv func(string) string, stderr io.
 	}
 	var err error
 	if path == "" {
-		err = a.demoConfig(ctx)
+		err = a.demoConfig(ctx, getenv)
 	} else {
 		err = a.loadConfig(path, f.env, getenv)
 	}
@@ -96,7 +96,7 @@ func (a *app) loadConfig(path, env string, getenv func(string) string) error {
 }
 
 // demoConfig generates the demo SQLite database in a fresh temporary directory.
-func (a *app) demoConfig(ctx context.Context) error {
+func (a *app) demoConfig(ctx context.Context, getenv func(string) string) error {
 	dir, err := os.MkdirTemp("", "viewgate-demo-")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -115,15 +115,17 @@ func (a *app) demoConfig(ctx context.Context) error {
 	a.demo, a.catalog = true, cat
 	a.cfg = &config.Config{
 		Env: "demo", Listen: "127.0.0.1:8080", CursorSecret: string(secret),
-		Sources: map[string]config.Source{demo.SourceName: {Name: demo.SourceName, Driver: "sqlite", DSN: db, MaxConns: 4, StatementTimeout: 5 * time.Second}},
+		Sources: map[string]config.Source{demo.SourceName: {Name: demo.SourceName, Driver: "sqlite", DSN: db, MaxConns: 4, StatementTimeout: 5 * time.Second, TenantMaxConcurrency: 2}},
 		APIKeys: []config.APIKey{
 			{ID: "demo-acme", Tenant: demo.TenantAcme, Roles: []string{"reporting", "analyst", "pii"}, Key: demo.KeyAcme},
 			{ID: "demo-globex", Tenant: demo.TenantGlobex, Roles: []string{"reporting"}, Key: demo.KeyGlobex},
 		},
 		Limits:   config.DefaultLimits(),
 		QueryLog: config.QueryLog{SlowThreshold: 500 * time.Millisecond},
+		Quota:    config.DemoQuota(),
 	}
-	return nil
+	// The demo honours a shared quota store too: VIEWGATE_QUOTA_REDIS_URL.
+	return a.cfg.Quota.ApplyEnv(getenv)
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -148,6 +150,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fmt.Fprintf(stdout, "viewgate listening on %s (environment %s)\n", url, a.cfg.Env)
 	if a.demo {
 		fmt.Fprintf(stdout, "demo database with tenants acme and globex; try GraphiQL at %s with a header X-API-Key:\n  acme   (reporting, analyst, pii): %s\n  globex (reporting):               %s\n", url, demo.KeyAcme, demo.KeyGlobex)
+	}
+	if q := a.gw.Quota(); q != nil {
+		tenant := ""
+		if a.demo {
+			tenant = demo.TenantAcme
+		}
+		fmt.Fprintf(stdout, "quotas per tenant and per credential (cost units per window):\n")
+		for _, line := range q.Describe(tenant) {
+			fmt.Fprintf(stdout, "  %s\n", line)
+		}
 	}
 	log.Info("serving", "env", a.cfg.Env, "views", len(a.catalog.Views))
 	return server.Serve(ctx, ln, a.gw.Handler(), log, 10*time.Second)

@@ -53,7 +53,7 @@ func catalogInit(ctx context.Context, args []string, getenv func(string) string,
 	defer a.close()
 	var err error
 	if path == "" {
-		err = a.demoConfig(ctx)
+		err = a.demoConfig(ctx, getenv)
 	} else {
 		err = a.loadConfig(path, env, getenv)
 	}

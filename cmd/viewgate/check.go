@@ -61,7 +61,7 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer a.close()
 	var err error
 	if path == "" {
-		r.Config, err = "built-in demo", a.demoConfig(ctx)
+		r.Config, err = "built-in demo", a.demoConfig(ctx, getenv)
 	} else {
 		err = a.loadConfig(path, env, getenv)
 	}

@@ -93,3 +93,7 @@ func (unresolved) Connection(*views.View) graphql.FieldResolveFn {
 func (unresolved) RawConnection(*views.View) graphql.FieldResolveFn {
 	return func(graphql.ResolveParams) (any, error) { return nil, errUnresolved }
 }
+
+func (unresolved) RateLimit() graphql.FieldResolveFn {
+	return func(graphql.ResolveParams) (any, error) { return nil, errUnresolved }
+}
