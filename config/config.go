@@ -81,7 +81,7 @@ type Limits struct {
 	RequestDBTime time.Duration // default 10s (100ms..1h): database time one request may spend; later root fields fail once it is spent
 
 	// Bounds on memory and connections held by slow or many clients.
-	MaxInFlight             int           // default 256 (1..100000): requests served at once; more answer 503
+	MaxInFlight             int           // default 64 (1..100000): requests served at once; more answer 503
 	MaxInFlightPerPrincipal int           // default 16 (1..100000): requests one credential has in flight; more answer 429
 	MaxResponseBytes        int64         // default 16 MiB (64 KiB..1 GiB): a bigger answer is refused with QUERY_TOO_COMPLEX
 	WriteTimeout            time.Duration // default 30s (1s..10m): time to send one response to a slow reader
@@ -115,7 +115,7 @@ func DefaultLimits() Limits {
 		MaxRootFields:           20,
 		MaxRows:                 5000,
 		RequestDBTime:           10 * time.Second,
-		MaxInFlight:             256,
+		MaxInFlight:             64,
 		MaxInFlightPerPrincipal: 16,
 		MaxResponseBytes:        16 << 20,
 		WriteTimeout:            30 * time.Second,
