@@ -80,14 +80,47 @@ func viewgateOn(src runner) (http.Handler, error) {
 
 // viewgateWith is viewgateOn with authn in place of the demo keys (nil: the demo keys). The
 // handler is the gateway's, assembled as cmd/viewgate assembles it, with the access log and the
-// query log formatted and discarded.
+// query log formatted and discarded, and quotas off.
 func viewgateWith(src runner, authn server.Authenticator) (http.Handler, error) {
+	h, _, err := viewgateQuota(src, authn, config.Quota{}, "")
+	return h, err
+}
+
+// ViewgateQuota is Viewgate with quotas q (store keys under prefix; "" for the default), so that
+// the cost of charging every request can be measured against quotas off on the same source.
+func ViewgateQuota(ctx context.Context, driver, dsn string, conns int, q config.Quota, prefix string) (h http.Handler, close func(), err error) {
+	src, err := replica.Open(ctx, replica.Options{Name: demo.SourceName, Driver: driver, DSN: dsn, MaxConns: conns, StatementTimeout: 5 * time.Second})
+	if err != nil {
+		return nil, nil, err
+	}
+	h, closeGW, err := viewgateQuota(src, nil, q, prefix)
+	if err != nil {
+		src.Close()
+		return nil, nil, err
+	}
+	return h, func() { closeGW(); src.Close() }, nil
+}
+
+// HighQuota is the built-in plan with every limit at its maximum, so that a benchmark pays for
+// charging every request but is never refused.
+func HighQuota() config.Quota {
+	q := config.DefaultQuota()
+	w := config.Windows{Burst: config.Rate{Limit: 1e9, Window: time.Second}, Sustained: config.Rate{Limit: 1e9, Window: time.Hour}}
+	p := config.Plan{}
+	for _, c := range config.QuotaClasses {
+		p[c] = config.ClassLimits{Tenant: w, Credential: w}
+	}
+	q.Plans[config.StandardPlan] = p
+	return q
+}
+
+func viewgateQuota(src runner, authn server.Authenticator, q config.Quota, prefix string) (http.Handler, func(), error) {
 	cat, err := views.ParseCatalog(demo.Catalog())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg := &config.Config{
-		Env: "bench", CursorSecret: cursorSecret, Limits: config.DefaultLimits(), QueryLog: config.DefaultQueryLog(),
+		Env: "bench", CursorSecret: cursorSecret, Limits: config.DefaultLimits(), QueryLog: config.DefaultQueryLog(), Quota: q,
 		APIKeys: []config.APIKey{
 			{ID: "demo-acme", Tenant: demo.TenantAcme, Roles: []string{"reporting", "analyst", "pii"}, Key: demo.KeyAcme},
 			{ID: "demo-globex", Tenant: demo.TenantGlobex, Roles: []string{"reporting"}, Key: demo.KeyGlobex},
@@ -95,12 +128,12 @@ func viewgateWith(src runner, authn server.Authenticator) (http.Handler, error) 
 	}
 	g, err := gateway.New(context.Background(), gateway.Options{
 		Config: cfg, Catalog: cat, Log: gateway.NewLogger(io.Discard), Stderr: io.Discard,
-		Sources: map[string]gateway.Source{demo.SourceName: src}, Auth: authn,
+		Sources: map[string]gateway.Source{demo.SourceName: src}, Auth: authn, QuotaKeyPrefix: prefix,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return g.Handler(), nil
+	return g.Handler(), g.Close, nil
 }
 
 // Statement returns the SQL text and arguments viewgate runs for Query on dialect ("postgres",
