@@ -313,7 +313,7 @@ func matchesText(f *views.Filter) bool {
 		return false
 	}
 	for _, c := range f.Conds {
-		if c.Op == views.StartsWith || c.Op == views.Contains {
+		if c.Op.MatchesText() {
 			return true
 		}
 	}

@@ -69,6 +69,8 @@ func TestClass(t *testing.T) {
 		{"eq filter", views.Query{Where: &views.Filter{Conds: []views.Cond{{Column: col, Op: views.Eq}}}}, "lookup"},
 		{"search", views.Query{Search: "x"}, "search"},
 		{"nested contains", views.Query{Where: &views.Filter{Or: []*views.Filter{{Not: &views.Filter{Conds: []views.Cond{{Column: col, Op: views.Contains}}}}}}}, "search"},
+		{"startsWithExact", views.Query{Where: &views.Filter{Conds: []views.Cond{{Column: col, Op: views.StartsWithExact}}}}, "search"},
+		{"nested containsExact", views.Query{Where: &views.Filter{And: []*views.Filter{{Conds: []views.Cond{{Column: col, Op: views.ContainsExact}}}}}}, "search"},
 	}
 	for _, tc := range cases {
 		if got := Class(&tc.q); got != tc.want {
