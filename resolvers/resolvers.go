@@ -98,7 +98,9 @@ type page struct {
 	show    []shown
 }
 
-// fetch checks the caller's roles, compiles the query and reads the page (and the count, when selected).
+// fetch checks the caller's roles, compiles the query and reads the page when nodes, edges or
+// pageInfo are selected, and the count when totalCount is. The page is compiled in any case,
+// so its arguments (first, after, orderBy) are checked the same whatever is selected.
 func (r *Resolvers) fetch(v *views.View, p graphql.ResolveParams) (*page, error) {
 	ctx := p.Context
 	who := auth.FromContext(ctx)
@@ -124,11 +126,13 @@ func (r *Resolvers) fetch(v *views.View, p graphql.ResolveParams) (*page, error)
 	for i := range pg.show {
 		pg.show[i].at = index(pg.st, pg.show[i].col)
 	}
-	if pg.rows, err = r.run(ctx, src, who, q, pg.st, q.First+1); err != nil {
-		return nil, err
-	}
-	if pg.hasNext = len(pg.rows) > q.First; pg.hasNext {
-		pg.rows = pg.rows[:q.First]
+	if pg.sel.needsPage() {
+		if pg.rows, err = r.run(ctx, src, who, q, pg.st, q.First+1); err != nil {
+			return nil, err
+		}
+		if pg.hasNext = len(pg.rows) > q.First; pg.hasNext {
+			pg.rows = pg.rows[:q.First]
+		}
 	}
 	if pg.sel.totalCount {
 		cst, err := src.Builder.Count(q)
