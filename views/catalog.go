@@ -91,7 +91,7 @@ const (
 	PIINone PII = ""
 	PIIMask PII = "mask" // a fixed mask for text, null otherwise
 	PIINull PII = "null" // always null
-	PIIHash PII = "hash" // a keyed hash of the value, stable per value
+	PIIHash PII = "hash" // a keyed hash of the value, stable per tenant, view and column
 )
 
 // PIIRole is the role that sees PII columns unmasked.
