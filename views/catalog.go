@@ -46,12 +46,26 @@ const (
 	Gt         Op = "gt"
 	Gte        Op = "gte"
 	IsNull     Op = "isNull"
-	StartsWith Op = "startsWith"
-	Contains   Op = "contains"
+	StartsWith Op = "startsWith" // case-insensitive prefix
+	Contains   Op = "contains"   // case-insensitive substring
+	// StartsWithExact and ContainsExact match byte for byte, as eq compares: case, accents
+	// and spaces count (codes, SKUs).
+	StartsWithExact Op = "startsWithExact"
+	ContainsExact   Op = "containsExact"
 )
 
 // Ops lists every operator, in the order they appear in generated filter inputs.
-var Ops = []Op{Eq, Neq, In, NotIn, Lt, Lte, Gt, Gte, IsNull, StartsWith, Contains}
+var Ops = []Op{Eq, Neq, In, NotIn, Lt, Lte, Gt, Gte, IsNull, StartsWith, Contains, StartsWithExact, ContainsExact}
+
+// MatchesText reports whether the operator matches part of a text (a prefix or a substring)
+// rather than comparing whole values; a filter using one puts a query in the search quota class.
+func (o Op) MatchesText() bool {
+	switch o {
+	case StartsWith, Contains, StartsWithExact, ContainsExact:
+		return true
+	}
+	return false
+}
 
 // opsFor says which operators make sense for a type.
 func opsFor(t Type) []Op {
@@ -77,7 +91,7 @@ const (
 	PIINone PII = ""
 	PIIMask PII = "mask" // a fixed mask for text, null otherwise
 	PIINull PII = "null" // always null
-	PIIHash PII = "hash" // a keyed hash of the value, stable per value
+	PIIHash PII = "hash" // a keyed hash of the value, stable per tenant, view and column
 )
 
 // PIIRole is the role that sees PII columns unmasked.
