@@ -291,7 +291,7 @@ func TestLoadCatalogErrorsNameTheFile(t *testing.T) {
 		"v: &v {name: A, field: a, source: s, relation: r, key: [id], roles: [r], columns: [" + repeat("*c", 100) + "]}\n" +
 		"views: [" + repeat("*v", 200) + "]\n"
 	for in, want := range map[string]string{
-		bomb: "catalog: 3 problems:\n\tline 1: c: unknown key (allowed: views)\n\tline 2: v: unknown key (allowed: views)\n\tanchors and aliases expand to more than 1000000 nodes",
+		bomb:                   "catalog: 3 problems:\n\tline 1: c: unknown key (allowed: views)\n\tline 2: v: unknown key (allowed: views)\n\tanchors and aliases expand to more than 1000000 nodes",
 		"views: {name: x}":     "catalog: 2 problems:\n\tline 1: views: must be a list\n\tline 1: views: at least one view is required",
 		"views: [\n  {name: x": "catalog: invalid YAML: line 1: did not find expected ',' or '}'",
 		"":                     "catalog: the file is empty",
