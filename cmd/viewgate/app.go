@@ -162,7 +162,7 @@ func (a *app) wire(ctx context.Context, stderr io.Writer) error {
 		}
 		src, err := openSource(ctx, sc, rlog)
 		if err != nil {
-			return fmt.Errorf("source %s: %w", sc.Name, err)
+			return err // replica.OpenRouter names the source
 		}
 		a.closers = append(a.closers, src.Close)
 		a.sources[v.Source] = src
