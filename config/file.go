@@ -33,7 +33,7 @@ type rawConfig struct {
 	cursorSecret field
 	defaultEnv   field
 	apiKeys      *rawKeys // nil when absent
-	anon         *Principal
+	anon         *rawAnon // nil when absent
 	limits       Limits
 	queryLog     QueryLog
 	logPath      field
@@ -56,12 +56,20 @@ type rawKey struct {
 	key    field
 }
 
+// rawAnon is an allow_anonymous principal with where it was written.
+type rawAnon struct {
+	node *yaml.Node
+	path string
+	p    *Principal
+}
+
 type rawEnv struct {
 	name         string
 	production   bool
 	sources      []rawSource
 	apiKeys      *rawKeys // nil when the environment uses the top-level list
 	cursorSecret field    // unset when the environment uses the top-level secret
+	anon         *rawAnon // nil when the environment uses the top-level allow_anonymous
 }
 
 type rawSource struct {
@@ -87,9 +95,7 @@ func (d *decoder) root(n *yaml.Node) *rawConfig {
 	if v := m["api_keys"]; !isNull(v) {
 		raw.apiKeys = d.apiKeys(v, "api_keys")
 	}
-	if v := m["allow_anonymous"]; !isNull(v) {
-		raw.anon = d.principal(v, "allow_anonymous")
-	}
+	raw.anon = d.anonymous(m, "")
 	if v := m["auth"]; !isNull(v) {
 		raw.auth = d.authSection(v, "auth")
 	}
@@ -122,20 +128,27 @@ func (d *decoder) limits(n *yaml.Node, path string, l *Limits) {
 	d.setDuration(m, path, "request_timeout", 100*time.Millisecond, time.Hour, &l.RequestTimeout)
 }
 
-// principal decodes a tenant and roles.
+// anonymous decodes the allow_anonymous key of mapping m, at path; nil when it is absent.
+func (d *decoder) anonymous(m map[string]*yaml.Node, path string) *rawAnon {
+	n := m["allow_anonymous"]
+	if isNull(n) {
+		return nil
+	}
+	a := &rawAnon{node: n, path: join(path, "allow_anonymous")}
+	if a.p = d.principal(n, a.path); a.p == nil {
+		return nil // reported
+	}
+	return a
+}
+
+// principal decodes a tenant and roles; without a tenant, the principal reads only views
+// without a tenant_column.
 func (d *decoder) principal(n *yaml.Node, path string) *Principal {
 	m := d.fields(n, path, "tenant", "roles")
 	if m == nil {
 		return nil
 	}
-	p := &Principal{}
-	if tenant := d.field(m, n, path, "tenant"); tenant.missing() {
-		d.addf(tenant.node, tenant.path, "is required")
-	} else {
-		p.Tenant = tenant.raw
-	}
-	p.Roles = d.strList(m["roles"], join(path, "roles"))
-	return p
+	return &Principal{Tenant: d.field(m, n, path, "tenant").raw, Roles: d.strList(m["roles"], join(path, "roles"))}
 }
 
 // apiKeys decodes an api_keys list, reporting missing fields and duplicate ids.
@@ -161,10 +174,7 @@ func (d *decoder) apiKeys(n *yaml.Node, path string) *rawKeys {
 		default:
 			ids[id.raw] = p
 		}
-		tenant := d.field(m, item, p, "tenant")
-		if k.tenant = tenant.raw; tenant.missing() {
-			d.addf(tenant.node, tenant.path, "is required")
-		}
+		k.tenant = d.field(m, item, p, "tenant").raw // "" reads only untenanted views
 		k.roles = d.strList(m["roles"], join(p, "roles"))
 		if k.key.missing() {
 			d.addf(k.key.node, k.key.path, "is required (write ${VAR} or file:path)")
@@ -196,7 +206,7 @@ func (d *decoder) environments(n *yaml.Node, path string) []*rawEnv {
 
 func (d *decoder) environment(e entry, path string) *rawEnv {
 	env := &rawEnv{name: e.key, production: e.key == "prod"}
-	m := d.fields(e.val, path, "production", "sources", "api_keys", "cursor_secret")
+	m := d.fields(e.val, path, "production", "sources", "api_keys", "cursor_secret", "allow_anonymous")
 	if m == nil {
 		return env
 	}
@@ -216,6 +226,7 @@ func (d *decoder) environment(e entry, path string) *rawEnv {
 		env.apiKeys = d.apiKeys(v, join(path, "api_keys"))
 	}
 	env.cursorSecret = d.field(m, e.val, path, "cursor_secret")
+	env.anon = d.anonymous(m, path)
 	return env
 }
 

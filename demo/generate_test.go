@@ -132,7 +132,7 @@ func TestCatalogParses(t *testing.T) {
 }
 
 func TestKeys(t *testing.T) {
-	for _, k := range []string{demo.KeyAcme, demo.KeyGlobex} {
+	for _, k := range []string{demo.KeyAcme, demo.KeyGlobex, demo.KeyPublic} {
 		if len(k) < 32 || !strings.HasPrefix(k, "vgk_demo_") {
 			t.Errorf("demo key %q: want >= 32 characters starting with vgk_demo_", k)
 		}

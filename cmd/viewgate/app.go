@@ -132,6 +132,7 @@ func (a *app) demoConfig(ctx context.Context) error {
 		APIKeys: []config.APIKey{
 			{ID: "demo-acme", Tenant: demo.TenantAcme, Roles: []string{"reporting", "analyst", "pii"}, Key: demo.KeyAcme},
 			{ID: "demo-globex", Tenant: demo.TenantGlobex, Roles: []string{"reporting"}, Key: demo.KeyGlobex},
+			{ID: "demo-public", Roles: []string{"public"}, Key: demo.KeyPublic}, // no tenant: products only
 		},
 		Limits:   config.DefaultLimits(),
 		QueryLog: config.QueryLog{SlowThreshold: 500 * time.Millisecond},
@@ -158,7 +159,7 @@ func (a *app) wire(ctx context.Context, stderr io.Writer) error {
 		}
 		src, err := openSource(ctx, sc, rlog)
 		if err != nil {
-			return fmt.Errorf("source %s: %w", sc.Name, err)
+			return err // replica.OpenRouter names the source
 		}
 		a.closers = append(a.closers, src.Close)
 		a.sources[v.Source] = src
@@ -247,7 +248,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	url := "http://" + ln.Addr().String() + "/"
 	fmt.Fprintf(stdout, "viewgate listening on %s (environment %s)\n", url, a.cfg.Env)
 	if a.demo {
-		fmt.Fprintf(stdout, "demo database with tenants acme and globex; try GraphiQL at %s with a header X-API-Key:\n  acme   (reporting, analyst, pii): %s\n  globex (reporting):               %s\n", url, demo.KeyAcme, demo.KeyGlobex)
+		fmt.Fprintf(stdout, "demo database with tenants acme and globex; try GraphiQL at %s with a header X-API-Key:\n  acme   (reporting, analyst, pii): %s\n  globex (reporting):               %s\n  no tenant (public, products only): %s\n", url, demo.KeyAcme, demo.KeyGlobex, demo.KeyPublic)
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "env", a.cfg.Env, "views", len(a.catalog.Views))
 	return server.Serve(ctx, ln, a.handler(log), log, 10*time.Second)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/viewgate/viewgate/config"
 	"github.com/viewgate/viewgate/inspect"
@@ -70,6 +71,7 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 	} else {
 		r.Env = a.cfg.Env
 		checkSources(ctx, a.cfg, a.catalog, r)
+		checkPrincipals(a.cfg, a.catalog, time.Now(), r) // checkkeys.go
 	}
 	r.OK = r.Errors == 0
 	if err := printReport(stdout, r, asJSON); err != nil {

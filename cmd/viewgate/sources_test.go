@@ -3,14 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/viewgate/viewgate/config"
 	"github.com/viewgate/viewgate/dbtest"
+	"github.com/viewgate/viewgate/demo"
 	"github.com/viewgate/viewgate/server"
 )
 
@@ -87,5 +90,15 @@ func TestReadyzReportsReplicas(t *testing.T) {
 	reason, _ := body["reason"].(string)
 	if code != 503 || body["status"] != "unavailable" || !strings.Contains(reason, "source shop: replica: no healthy replica") || !strings.Contains(reason, "live: writable") {
 		t.Errorf("nothing in rotation: %d %s", code, raw)
+	}
+}
+
+// TestServeMissingSQLiteFile: serve names a SQLite file that does not exist as such, in one
+// error whose prefixes are not repeated.
+func TestServeMissingSQLiteFile(t *testing.T) {
+	path := writeConfig(t, engineDB{driver: "sqlite", dsn: filepath.Join(t.TempDir(), "absent.db")}, "", demo.Catalog())
+	err := run(context.Background(), []string{"serve", "-config", path, "-listen", "127.0.0.1:0"}, noEnv, io.Discard, io.Discard)
+	if want := "open source demo: replica: no healthy replica (demo: connect: the database file does not exist)"; err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant  %s", err, want)
 	}
 }
