@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/viewgate/viewgate/config"
 	"github.com/viewgate/viewgate/inspect"
 	"github.com/viewgate/viewgate/views"
 )
@@ -49,7 +50,9 @@ func catalogInit(ctx context.Context, args []string, getenv func(string) string,
 	if path == "" {
 		err = a.demoConfig(ctx)
 	} else {
-		err = a.loadConfig(path, env, getenv)
+		// Only the source is needed: the catalog is what is being drafted, and the server's
+		// secrets may not be set where a DBA drafts it.
+		a.cfg, err = config.LoadSource(path, env, source, getenv)
 	}
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -112,4 +113,44 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestCatalogInitFirstCatalog is a DBA drafting the first catalog: the config names a catalog
+// file that does not exist yet, and neither the cursor secret, an API key nor the other source's
+// DSN is set where the draft is made. Only the chosen source's DSN is needed.
+func TestCatalogInitFirstCatalog(t *testing.T) {
+	e := freshDB(t, "sqlite")
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`catalog: catalog.yaml
+cursor_secret: ${VG_TEST_UNSET_SECRET}
+api_keys:
+  - {id: app, tenant: acme, roles: [reporting], key: "${VG_TEST_UNSET_KEY}"}
+environments:
+  dev:
+    sources:
+      demo: {driver: sqlite, dsn: %q}
+      other: {driver: postgres, dsn: "${VG_TEST_UNSET_DSN}"}
+`, e.dsn)
+	path := filepath.Join(dir, "viewgate.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out := filepath.Join(dir, "catalog.yaml")
+	if err := run(ctx, []string{"catalog", "init", "-config", path, "-source", "demo", "-o", out}, noEnv, io.Discard, io.Discard); err != nil {
+		t.Fatalf("catalog init from a config without a catalog: %v", err)
+	}
+	if b := mustRead(t, out); !strings.Contains(string(b), "relation: v_invoices") {
+		t.Errorf("the draft lacks v_invoices:\n%s", b)
+	}
+	// The chosen source's own references must resolve; the error names it, not the others.
+	err := run(ctx, []string{"catalog", "init", "-config", path, "-source", "other"}, noEnv, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "VG_TEST_UNSET_DSN") || strings.Contains(err.Error(), "VG_TEST_UNSET_SECRET") {
+		t.Errorf("source other: %v", err)
+	}
+	err = run(ctx, []string{"catalog", "init", "-config", path}, noEnv, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "name one with -source (available: demo, other)") {
+		t.Errorf("no -source with two sources: %v", err)
+	}
 }
