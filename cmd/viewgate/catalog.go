@@ -190,7 +190,11 @@ func guessKey(engine string, r *inspect.Relation, base string) string {
 func draftColumn(b *strings.Builder, engine string, c inspect.Column, key bool) {
 	t, scale, ok := inspect.CatalogType(engine, c)
 	if !ok || !plainIdent.MatchString(c.Name) {
-		fmt.Fprintf(b, "      # - {name: %q}   # TODO: %s has no catalog type or is not a plain identifier; expose it through a cast in the view\n", c.Name, c.Type)
+		typ := c.Type
+		if typ == "" {
+			typ = "an expression without a declared type"
+		}
+		fmt.Fprintf(b, "      # - {name: %q}   # TODO: %s has no catalog type or is not a plain identifier; expose it through a cast in the view\n", c.Name, typ)
 		return
 	}
 	fmt.Fprintf(b, "      - {name: %s, type: %s", c.Name, t)
@@ -206,8 +210,8 @@ func draftColumn(b *strings.Builder, engine string, c inspect.Column, key bool) 
 		fmt.Fprintf(b, "   # TODO: %s declares no scale; choose one", c.Type)
 	case engine == inspect.MySQL && c.Base == "longtext":
 		b.WriteString("   # TODO: json? MariaDB stores JSON columns as LONGTEXT")
-	case engine == inspect.SQLite && c.Type == "":
-		b.WriteString("   # TODO: no declared type (an expression); check the type")
+	case engine == inspect.SQLite && t == views.Int && strings.EqualFold(c.Type, "INT"):
+		b.WriteString("   # TODO: SQLite reports INT for every integer expression; declare bigint if values can pass 2147483647")
 	}
 	b.WriteString("\n")
 }

@@ -160,6 +160,19 @@ func TestCheckDrift(t *testing.T) {
 			`DROP VIEW v_products`,
 			`CREATE TABLE v_products AS SELECT * FROM erp_product`,
 		},
+		// SQLite: a DATETIME behind the catalog's decimal (it has NUMERIC affinity, but is read as
+		// a time: every query on it would fail) and a REAL behind the catalog's int.
+		"sqlite": {
+			`DROP VIEW v_invoices`,
+			`CREATE VIEW v_invoices AS SELECT i.id, i.tenant_id, i.number, i.customer_id, i.status, i.issued_at AS amount,
+				i.currency, i.issued_at, i.due_date, i.paid_at, i.public_id, i.metadata, i.note, c.name AS customer_name,
+				c.email AS customer_email, CAST(1.5 AS REAL) AS line_count, 'x' AS extra_col
+			FROM erp_invoice i JOIN erp_customer c ON c.id = i.customer_id`,
+			`DROP VIEW v_customers`,
+			`CREATE VIEW v_customers AS SELECT id, tenant_id, name, email, phone, created_at, vip FROM erp_customer`,
+			`DROP VIEW v_products`,
+			`CREATE TABLE v_products (id INTEGER, sku TEXT, name TEXT, unit_price NUMERIC(12,2), weight_kg REAL, active BOOLEAN)`,
+		},
 	}
 	wantErrors := []string{
 		"Invoice.amount: column amount: the database type",
@@ -167,7 +180,7 @@ func TestCheckDrift(t *testing.T) {
 		"Customer.country: column country is in the catalog but not in",
 		"Product: ",
 	}
-	for _, engine := range []string{"postgres", "mariadb"} {
+	for _, engine := range []string{"postgres", "mariadb", "sqlite"} {
 		t.Run(engine, func(t *testing.T) {
 			e := freshDB(t, engine)
 			e.exec(t, drift[engine]...)
