@@ -1,6 +1,8 @@
 package inspect
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -79,4 +81,23 @@ func rank(l Level) int {
 		return 1
 	}
 	return 2
+}
+
+// Drift compares each of vs with its live relation (Compare); a relation that does not exist or
+// whose columns cannot be read is an error finding. It returns nil when all is well.
+func (d *DB) Drift(ctx context.Context, vs []*views.View) []Finding {
+	var out []Finding
+	for _, v := range vs {
+		r, err := d.Relation(ctx, v.Relation)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			out = append(out, Finding{Level: Error, View: v.Name,
+				Message: fmt.Sprintf("relation %s does not exist (dropped or renamed?), or the user cannot see it", v.Relation)})
+		case err != nil:
+			out = append(out, Finding{Level: Error, View: v.Name, Message: err.Error()})
+		default:
+			out = append(out, Compare(d.engine, v, r)...)
+		}
+	}
+	return out
 }

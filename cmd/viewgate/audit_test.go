@@ -104,3 +104,49 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestServeRefusesDrift starts serve where the catalog asks for what the database cannot serve
+// (demoDrift, and a relation that does not exist): it must refuse to start, naming the view, the
+// column and the declared and live types, on every engine. It used to start and answer 500.
+func TestServeRefusesDrift(t *testing.T) {
+	want := map[string][]string{
+		"postgres": {"view Invoice: column amount: the database type double precision cannot hold catalog type decimal",
+			"view Invoice: column line_count: the database type bigint cannot hold catalog type int"},
+		"mariadb": {"view Invoice: column amount: the database type double cannot hold catalog type decimal",
+			"view Invoice: column line_count: the database type bigint(20) cannot hold catalog type int"},
+		"sqlite": {"view Invoice: column amount: the database type DATETIME cannot hold catalog type decimal",
+			"view Invoice: column line_count: the database type REAL cannot hold catalog type int"},
+	}
+	for _, engine := range []string{"postgres", "mariadb", "sqlite"} {
+		t.Run(engine, func(t *testing.T) {
+			e := freshDB(t, engine)
+			e.exec(t, demoDrift[engine]...)
+			extra := ""
+			if engine != "sqlite" {
+				extra = ", allow_write_privileges: true"
+			}
+			cat := append(demo.Catalog(), []byte(`
+  - name: Gone
+    field: gone
+    source: demo
+    relation: v_gone
+    key: [id]
+    roles: [reporting]
+    columns: [{name: id, type: bigint}]
+`)...)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			err := run(ctx, []string{"serve", "-config", writeConfig(t, e, extra, cat), "-listen", "127.0.0.1:0"}, noEnv, io.Discard, io.Discard)
+			if err == nil {
+				t.Fatal("serve started on a catalog the database cannot serve")
+			}
+			for _, w := range append(want[engine], "the catalog does not match the database (5 problems)",
+				"view Customer: column country is in the catalog but not in ", "v_products is a base table, not a view",
+				"view Gone: relation v_gone does not exist") {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -121,23 +120,8 @@ func checkTarget(ctx context.Context, cfg *config.Config, cat *views.Catalog, t 
 	}
 	defer db.Close()
 	checkAudit(ctx, cfg, cat, t, db, r, at)
-	for _, v := range cat.Views {
-		if v.Source != t.source.Name {
-			continue
-		}
-		rel, err := db.Relation(ctx, v.Relation)
-		switch {
-		case errors.Is(err, inspect.ErrNotFound):
-			r.add(at(inspect.Finding{Level: inspect.Error, View: v.Name,
-				Message: fmt.Sprintf("relation %s does not exist (dropped or renamed?), or the user cannot see it", v.Relation)}))
-			continue
-		case err != nil:
-			r.add(at(inspect.Finding{Level: inspect.Error, View: v.Name, Message: err.Error()}))
-			continue
-		}
-		for _, f := range inspect.Compare(db.Engine(), v, rel) {
-			r.add(at(f))
-		}
+	for _, f := range db.Drift(ctx, sourceViews(cat, t.source.Name)) {
+		r.add(at(f))
 	}
 }
 

@@ -136,44 +136,47 @@ func TestCheckCleanDemo(t *testing.T) {
 	}
 }
 
-// TestCheckDrift drifts the demo views (a column dropped, a type changed, a view replaced by a
-// table, a new column) and expects errors for the drift and a note for the new column.
-func TestCheckDrift(t *testing.T) {
-	drift := map[string][]string{
-		"postgres": {
-			`DROP VIEW v_invoices`,
-			`CREATE VIEW v_invoices AS SELECT i.id, i.tenant_id, i.number, i.customer_id, i.status, i.amount::float8 AS amount,
+// demoDrift drifts the demo views per engine: v_invoices.amount and line_count change type
+// (SQLite: a DATETIME behind the catalog's decimal, which has NUMERIC affinity but is read as a
+// time, and a REAL behind its int), v_customers loses country, v_products becomes a table, and
+// v_invoices gains extra_col.
+var demoDrift = map[string][]string{
+	"postgres": {
+		`DROP VIEW v_invoices`,
+		`CREATE VIEW v_invoices AS SELECT i.id, i.tenant_id, i.number, i.customer_id, i.status, i.amount::float8 AS amount,
 				i.currency, i.issued_at, i.due_date, i.paid_at, i.public_id, i.metadata, i.note, c.name AS customer_name,
 				c.email AS customer_email, 1::bigint AS line_count, 'x'::text AS extra_col
 			FROM erp_invoice i JOIN erp_customer c ON c.id = i.customer_id`,
-			`DROP VIEW v_customers`,
-			`CREATE VIEW v_customers AS SELECT id, tenant_id, name, email, phone, created_at, vip FROM erp_customer`,
-			`DROP VIEW v_products`,
-			`CREATE TABLE v_products AS SELECT * FROM erp_product`,
-		},
-		"mariadb": {
-			`CREATE OR REPLACE VIEW v_invoices AS SELECT i.id, i.tenant_id, i.number, i.customer_id, i.status, CAST(i.amount AS DOUBLE) AS amount,
+		`DROP VIEW v_customers`,
+		`CREATE VIEW v_customers AS SELECT id, tenant_id, name, email, phone, created_at, vip FROM erp_customer`,
+		`DROP VIEW v_products`,
+		`CREATE TABLE v_products AS SELECT * FROM erp_product`,
+	},
+	"mariadb": {
+		`CREATE OR REPLACE VIEW v_invoices AS SELECT i.id, i.tenant_id, i.number, i.customer_id, i.status, CAST(i.amount AS DOUBLE) AS amount,
 				i.currency, i.issued_at, i.due_date, i.paid_at, i.public_id, i.metadata, i.note, c.name AS customer_name,
 				c.email AS customer_email, CAST(i.id AS SIGNED) AS line_count, 'x' AS extra_col
 			FROM erp_invoice i JOIN erp_customer c ON c.id = i.customer_id`,
-			`CREATE OR REPLACE VIEW v_customers AS SELECT id, tenant_id, name, email, phone, created_at, vip FROM erp_customer`,
-			`DROP VIEW v_products`,
-			`CREATE TABLE v_products AS SELECT * FROM erp_product`,
-		},
-		// SQLite: a DATETIME behind the catalog's decimal (it has NUMERIC affinity, but is read as
-		// a time: every query on it would fail) and a REAL behind the catalog's int.
-		"sqlite": {
-			`DROP VIEW v_invoices`,
-			`CREATE VIEW v_invoices AS SELECT i.id, i.tenant_id, i.number, i.customer_id, i.status, i.issued_at AS amount,
+		`CREATE OR REPLACE VIEW v_customers AS SELECT id, tenant_id, name, email, phone, created_at, vip FROM erp_customer`,
+		`DROP VIEW v_products`,
+		`CREATE TABLE v_products AS SELECT * FROM erp_product`,
+	},
+	"sqlite": {
+		`DROP VIEW v_invoices`,
+		`CREATE VIEW v_invoices AS SELECT i.id, i.tenant_id, i.number, i.customer_id, i.status, i.issued_at AS amount,
 				i.currency, i.issued_at, i.due_date, i.paid_at, i.public_id, i.metadata, i.note, c.name AS customer_name,
 				c.email AS customer_email, CAST(1.5 AS REAL) AS line_count, 'x' AS extra_col
 			FROM erp_invoice i JOIN erp_customer c ON c.id = i.customer_id`,
-			`DROP VIEW v_customers`,
-			`CREATE VIEW v_customers AS SELECT id, tenant_id, name, email, phone, created_at, vip FROM erp_customer`,
-			`DROP VIEW v_products`,
-			`CREATE TABLE v_products (id INTEGER, sku TEXT, name TEXT, unit_price NUMERIC(12,2), weight_kg REAL, active BOOLEAN)`,
-		},
-	}
+		`DROP VIEW v_customers`,
+		`CREATE VIEW v_customers AS SELECT id, tenant_id, name, email, phone, created_at, vip FROM erp_customer`,
+		`DROP VIEW v_products`,
+		`CREATE TABLE v_products (id INTEGER, sku TEXT, name TEXT, unit_price NUMERIC(12,2), weight_kg REAL, active BOOLEAN)`,
+	},
+}
+
+// TestCheckDrift drifts the demo views (a column dropped, a type changed, a view replaced by a
+// table, a new column) and expects errors for the drift and a note for the new column.
+func TestCheckDrift(t *testing.T) {
 	wantErrors := []string{
 		"Invoice.amount: column amount: the database type",
 		"Invoice.line_count: column line_count: the database type",
@@ -183,7 +186,7 @@ func TestCheckDrift(t *testing.T) {
 	for _, engine := range []string{"postgres", "mariadb", "sqlite"} {
 		t.Run(engine, func(t *testing.T) {
 			e := freshDB(t, engine)
-			e.exec(t, drift[engine]...)
+			e.exec(t, demoDrift[engine]...)
 			cfg := writeConfig(t, e, ", allow_write_privileges: true", demo.Catalog())
 			out, err := runCheck(t, "-config", cfg)
 			if err == nil || err.Error() != "check found 4 errors" {
