@@ -32,7 +32,7 @@ func (d *DB) myAudit(ctx context.Context, schemas []string) (*Audit, error) {
 		user, host = a.User[:i], a.User[i+1:]
 	}
 	grantee := "'" + user + "'@'" + host + "'"
-	for _, step := range []func(context.Context, *Audit, string) error{d.myGlobal, d.mySchemas, d.myTables, d.myColumns, d.myRoles} {
+	for _, step := range []func(context.Context, *Audit, string) error{d.myGlobal, d.mySchemas, d.myTables, d.myColumns, d.myRoles, d.myCount} {
 		if err := step(ctx, a, grantee); err != nil {
 			return nil, err
 		}
@@ -68,10 +68,18 @@ func (d *DB) mySchemas(ctx context.Context, a *Audit, grantee string) error {
 	if err != nil {
 		return err
 	}
+	all, err := queryStrings(ctx, d.db, `SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES
+WHERE GRANTEE = ? AND PRIVILEGE_TYPE = 'SHOW DATABASES'`, grantee)
+	if err != nil {
+		return err
+	}
 	in, args := inList(myWrites)
 	for _, s := range a.Schemas {
 		if !found[s] {
-			a.Missing = append(a.Missing, s)
+			a.Invisible = append(a.Invisible, s)
+			if len(all) > 0 { // the user sees every database: this one does not exist
+				a.Missing = append(a.Missing, s)
+			}
 		}
 		rows, err := queryPairs(ctx, d.db, `SELECT TABLE_SCHEMA, GROUP_CONCAT(PRIVILEGE_TYPE ORDER BY PRIVILEGE_TYPE SEPARATOR ', ')
 FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ? AND ? LIKE TABLE_SCHEMA AND PRIVILEGE_TYPE IN (`+in+`)
@@ -85,6 +93,15 @@ GROUP BY TABLE_SCHEMA ORDER BY TABLE_SCHEMA`, append([]any{grantee, s}, args...)
 		}
 	}
 	return nil
+}
+
+// myCount counts the tables and views of the audited databases that the user can see.
+func (d *DB) myCount(ctx context.Context, a *Audit, _ string) error {
+	if len(a.Schemas) == 0 {
+		return nil
+	}
+	in, args := inList(a.Schemas)
+	return d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (`+in+`)`, args...).Scan(&a.Relations)
 }
 
 // visibleSchemas reports which of schemas exist and are visible to the user.

@@ -29,7 +29,7 @@ FROM pg_roles r WHERE r.rolname = current_user`).Scan(&a.User, &current, &super,
 		a.Violations = append(a.Violations, Violation{Privilege: "BYPASSRLS", Object: "role " + a.User,
 			Fix: fmt.Sprintf("ALTER ROLE %s NOBYPASSRLS;", user)})
 	}
-	steps := []func(context.Context, *Audit) error{d.pgMemberships, d.pgSchemas, d.pgTables}
+	steps := []func(context.Context, *Audit) error{d.pgMemberships, d.pgSchemas, d.pgTables, d.pgCount}
 	for _, step := range steps {
 		if err := step(ctx, a); err != nil {
 			return nil, err
@@ -168,4 +168,10 @@ func dedupe(list string) []string {
 		}
 	}
 	return out
+}
+
+// pgCount counts the relations of the audited schemas.
+func (d *DB) pgCount(ctx context.Context, a *Audit) error {
+	return d.db.QueryRowContext(ctx, `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`, a.Schemas).Scan(&a.Relations)
 }

@@ -73,6 +73,26 @@ func auditSchemas(s config.Source, cat *views.Catalog) []string {
 	return out
 }
 
+// auditScope is what the privilege audit covers on db for source s: auditSchemas, plus the
+// schemas the source's catalog views read from (where their base tables live).
+func auditScope(ctx context.Context, db *inspect.DB, s config.Source, cat *views.Catalog) ([]string, error) {
+	out := auditSchemas(s, cat)
+	var rels []string
+	for _, v := range sourceViews(cat, s.Name) {
+		rels = append(rels, v.Relation)
+	}
+	from, err := db.ReadsFrom(ctx, rels)
+	if err != nil {
+		return nil, err
+	}
+	for _, schema := range from {
+		if !slices.Contains(out, schema) {
+			out = append(out, schema)
+		}
+	}
+	return out, nil
+}
+
 // sourceViews returns the catalog's views that read source.
 func sourceViews(cat *views.Catalog, source string) []*views.View {
 	var out []*views.View
@@ -97,11 +117,20 @@ func startupCheck(ctx context.Context, t target, cat *views.Catalog) (*inspect.A
 	defer db.Close()
 	var a *inspect.Audit
 	if db.Engine() != inspect.SQLite {
-		if a, err = db.Audit(ctx, auditSchemas(t.source, cat)); err != nil {
+		if a, err = runAudit(ctx, db, t.source, cat); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", t, err)
 		}
 	}
 	return a, db.Drift(ctx, sourceViews(cat, t.source.Name)), nil
+}
+
+// runAudit audits db's privileges over auditScope.
+func runAudit(ctx context.Context, db *inspect.DB, s config.Source, cat *views.Catalog) (*inspect.Audit, error) {
+	schemas, err := auditScope(ctx, db, s, cat)
+	if err != nil {
+		return nil, err
+	}
+	return db.Audit(ctx, schemas)
 }
 
 // DriftError is returned when the catalog asks for something a database cannot serve: a
@@ -173,9 +202,10 @@ func auditSources(ctx context.Context, cfg *config.Config, cat *views.Catalog, l
 func judgeAudit(cfg *config.Config, s config.Source, t target, a *inspect.Audit, log *slog.Logger) []error {
 	var errs []error
 	if m := missingERPSchemas(s, a); len(m) > 0 {
-		errs = append(errs, fmt.Errorf("%s: erp_schemas %s do not exist or are not visible to %s", t, strings.Join(m, ", "), a.User))
+		errs = append(errs, fmt.Errorf("%s: erp_schemas %s do not exist (a misspelt name would leave them out of the audit)", t, strings.Join(m, ", ")))
 	}
 	if len(a.Violations) == 0 {
+		log.Info("privilege audit passed", "source", s.Name, "target", t.role, "user", a.User, "covered", a.Covered())
 		return errs
 	}
 	if !s.AllowWrite || cfg.Production {

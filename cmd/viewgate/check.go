@@ -132,13 +132,13 @@ func checkAudit(ctx context.Context, cfg *config.Config, cat *views.Catalog, t t
 		r.add(at(inspect.Finding{Level: inspect.Note, Message: "SQLite is opened read-only; no privilege audit is needed"}))
 		return
 	}
-	a, err := db.Audit(ctx, auditSchemas(t.source, cat))
+	a, err := runAudit(ctx, db, t.source, cat)
 	if err != nil {
 		r.add(at(inspect.Finding{Level: inspect.Error, Message: err.Error()}))
 		return
 	}
 	if m := missingERPSchemas(t.source, a); len(m) > 0 {
-		r.add(at(inspect.Finding{Level: inspect.Error, Message: fmt.Sprintf("erp_schemas %s do not exist or are not visible to %s", strings.Join(m, ", "), a.User)}))
+		r.add(at(inspect.Finding{Level: inspect.Error, Message: fmt.Sprintf("erp_schemas %s do not exist (a misspelt name would leave them out of the audit)", strings.Join(m, ", "))}))
 	}
 	level, suffix := inspect.Error, ""
 	if t.source.AllowWrite && !cfg.Production {
@@ -146,6 +146,9 @@ func checkAudit(ctx context.Context, cfg *config.Config, cat *views.Catalog, t t
 	}
 	for _, v := range a.Violations {
 		r.add(at(inspect.Finding{Level: level, Message: fmt.Sprintf("user %s can %s on %s%s%s", a.User, v.Privilege, v.Object, via(v.Via), suffix), Fix: v.Fix}))
+	}
+	if len(a.Violations) == 0 {
+		r.add(at(inspect.Finding{Level: inspect.Note, Message: fmt.Sprintf("privilege audit passed: user %s cannot change the ERP database; it covered %s", a.User, a.Covered())}))
 	}
 }
 

@@ -259,15 +259,21 @@ func readOnlyDSN(t *testing.T, e engineDB) string {
 }
 
 // TestCheckReadOnlyUser is the production shape: a user with SELECT only passes the audit, and
-// a configured erp_schemas entry that does not exist is an error.
+// a configured erp_schemas entry that does not exist is an error where the user could see it:
+// on Postgres, and on MariaDB for a user with SHOW DATABASES. A MariaDB user without it cannot
+// see a database it holds no privilege on: that is clean (TestAuditInvisibleERPSchema).
 func TestCheckReadOnlyUser(t *testing.T) {
 	for _, engine := range []string{"postgres", "mariadb"} {
 		t.Run(engine, func(t *testing.T) {
 			e := freshDB(t, engine)
+			admin := e
 			e.dsn = readOnlyDSN(t, e)
 			r, err := checkJSON(t, "-config", writeConfig(t, e, "", demo.Catalog()))
 			if err != nil || r.Errors != 0 {
 				t.Fatalf("read-only user: %v %+v", err, r.Findings)
+			}
+			if engine == "mariadb" {
+				admin.exec(t, "GRANT SHOW DATABASES ON *.* TO "+dsnUser(t, e, e.dsn))
 			}
 			r, err = checkJSON(t, "-config", writeConfig(t, e, ", erp_schemas: [no_such_schema]", demo.Catalog()))
 			if err == nil || r.Errors != 1 || !strings.Contains(r.Findings[0].Message, "erp_schemas no_such_schema do not exist") {
