@@ -29,6 +29,11 @@ func (t target) String() string {
 	return fmt.Sprintf("source %s, %s (%s)", t.source.Name, t.role, config.RedactDSN(t.dsn))
 }
 
+// label names the target within its source, as check's findings do: "replica r1 (dsn)".
+func (t target) label() string {
+	return t.role + " (" + config.RedactDSN(t.dsn) + ")"
+}
+
 // targets lists every database of s: its replicas and fallback, or its one DSN.
 func targets(s config.Source) []target {
 	var out []target

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/viewgate/viewgate/config"
@@ -100,6 +101,47 @@ func checkSources(ctx context.Context, cfg *config.Config, cat *views.Catalog, r
 		for _, t := range targets(s) {
 			checkTarget(ctx, cfg, cat, t, r)
 		}
+		checkRotation(ctx, s, r)
+	}
+}
+
+// checkRotation opens the source as serve does and reports what its health checks decide: a
+// replica out of rotation (unreachable, writable under require_replica, lagging) is a warning,
+// and an error when none is left, for then every query on the source answers 503.
+func checkRotation(ctx context.Context, s config.Source, r *checkReport) {
+	ctx, cancel := context.WithTimeout(ctx, auditTimeout)
+	defer cancel()
+	router, err := openSource(ctx, s, slog.New(slog.DiscardHandler))
+	if err != nil {
+		r.add(inspect.Finding{Level: inspect.Error, Source: s.Name, Message: "serve could not open the source: " + err.Error()})
+		return
+	}
+	defer router.Close()
+	labels := map[string]string{}
+	for _, t := range targets(s) {
+		_, name, _ := strings.Cut(t.role, " ")
+		labels[name] = t.label()
+	}
+	st := router.Status()
+	level, left := inspect.Warning, ""
+	if !st.Healthy {
+		level, left = inspect.Error, fmt.Sprintf("; none would be left, so every query on source %s would answer 503 UNAVAILABLE", s.Name)
+	}
+	inRotation := []string{}
+	for _, m := range st.Replicas {
+		if m.Healthy {
+			inRotation = append(inRotation, m.Name)
+			continue
+		}
+		what := "replica"
+		if m.Fallback {
+			what = "fallback"
+		}
+		r.add(inspect.Finding{Level: level, Source: s.Name, Target: labels[m.Name],
+			Message: fmt.Sprintf("serve would take %s %s out of rotation: %s%s", what, m.Name, m.Reason, left)})
+	}
+	if len(inRotation) == 1 && s.Fallback != nil && inRotation[0] == s.Fallback.Name {
+		r.add(inspect.Finding{Level: inspect.Warning, Source: s.Name, Message: "only the fallback " + s.Fallback.Name + " would serve queries"})
 	}
 }
 
@@ -107,7 +149,7 @@ func checkSources(ctx context.Context, cfg *config.Config, cat *views.Catalog, r
 func checkTarget(ctx context.Context, cfg *config.Config, cat *views.Catalog, t target, r *checkReport) {
 	ctx, cancel := context.WithTimeout(ctx, auditTimeout)
 	defer cancel()
-	label := t.role + " (" + config.RedactDSN(t.dsn) + ")"
+	label := t.label()
 	r.Checked = append(r.Checked, t.String())
 	at := func(f inspect.Finding) inspect.Finding {
 		f.Source, f.Target = t.source.Name, label
