@@ -398,3 +398,25 @@ func writeSourceConfig(t *testing.T, source string) string {
 	}
 	return path
 }
+
+// TestCheckRefusesEscalation: a read-only user that could make itself a writer (Postgres
+// CREATEROLE) or reach the server's files (MariaDB FILE) fails check, with the fix.
+func TestCheckRefusesEscalation(t *testing.T) {
+	grant := map[string][2]string{
+		"postgres": {"ALTER ROLE %s CREATEROLE", "ALTER ROLE %s NOCREATEROLE;"},
+		"mariadb":  {"GRANT FILE ON *.* TO %s", "REVOKE FILE ON *.* FROM %s;"},
+	}
+	for _, engine := range []string{"postgres", "mariadb"} {
+		t.Run(engine, func(t *testing.T) {
+			e := freshDB(t, engine)
+			admin := e
+			e.dsn = readOnlyDSN(t, e)
+			user := dsnUser(t, e, e.dsn)
+			admin.exec(t, fmt.Sprintf(grant[engine][0], user))
+			r, err := checkJSON(t, "-config", writeConfig(t, e, "", demo.Catalog()))
+			if err == nil || r.Errors != 1 || !strings.HasPrefix(r.Findings[0].Fix, fmt.Sprintf(grant[engine][1], user)) {
+				t.Fatalf("check: %v %+v", err, r.Findings)
+			}
+		})
+	}
+}
