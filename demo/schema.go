@@ -12,7 +12,9 @@ const (
 	SQLite   = "sqlite"
 )
 
-// types maps a logical column type to each dialect's spelling: postgres, mysql, sqlite.
+// types maps a logical column type to each dialect's spelling: postgres, mysql, sqlite. SQLite
+// stores by affinity whatever the name, but the names say what the columns hold, as in a real
+// schema: viewgate catalog init and check read them (DATETIME is a timestamp, not a number).
 //
 // On MySQL/MariaDB the codes and names are utf8mb3, as in many real ERPs (MySQL's "utf8"
 // before 8.0), and the rest is the database's utf8mb4: a utf8mb3 column cannot hold a
@@ -30,14 +32,14 @@ var types = map[string][3]string{
 	"longtext": {"TEXT", "TEXT", "TEXT"},
 	"char3":    {"CHAR(3)", "CHAR(3) CHARACTER SET utf8mb3", "TEXT"},
 	"int":      {"INTEGER", "INT", "INTEGER"},
-	"money12":  {"NUMERIC(12,2)", "DECIMAL(12,2)", "NUMERIC"},
-	"money14":  {"NUMERIC(14,2)", "DECIMAL(14,2)", "NUMERIC"},
+	"money12":  {"NUMERIC(12,2)", "DECIMAL(12,2)", "NUMERIC(12,2)"},
+	"money14":  {"NUMERIC(14,2)", "DECIMAL(14,2)", "NUMERIC(14,2)"},
 	"float":    {"DOUBLE PRECISION", "DOUBLE", "REAL"},
-	"bool":     {"BOOLEAN", "BOOLEAN", "INTEGER"},
-	"date":     {"DATE", "DATE", "TEXT"},
-	"ts":       {"TIMESTAMP", "DATETIME", "TEXT"},
-	"uuid":     {"UUID", "CHAR(36)", "TEXT"},
-	"json":     {"JSONB", "JSON", "TEXT"},
+	"bool":     {"BOOLEAN", "BOOLEAN", "BOOLEAN"},
+	"date":     {"DATE", "DATE", "DATE"},
+	"ts":       {"TIMESTAMP", "DATETIME", "DATETIME"},
+	"uuid":     {"UUID", "CHAR(36)", "CHAR(36)"},
+	"json":     {"JSONB", "JSON", "JSON"},
 }
 
 // tableDDL is the base tables in dependency order; {type} placeholders are resolved per dialect.

@@ -43,12 +43,16 @@ type Relation struct {
 
 // Column is one column of a relation as the database declares it.
 type Column struct {
-	Name     string
-	Type     string // as the database spells it: "numeric(14,2)", "varchar(64)", "tinyint(1)", "INTEGER"
-	Base     string // lower-case name without size or modifiers: "numeric", "varchar", "tinyint", "integer"
-	Scale    int    // digits after the point of a decimal type; -1 when not declared
-	Unsigned bool   // MySQL unsigned integer
-	Nullable bool
+	Name string
+	Type string // as the database spells it: "numeric(14,2)", "varchar(64)", "tinyint(1)", "INTEGER"
+	// Base is the lower-case name without size or modifiers: "numeric", "varchar", "tinyint";
+	// on SQLite the affinity, or the kind a NUMERIC-affinity name declares ("datetime", "date",
+	// "boolean", "json", "uuid"); "" for a SQLite view column with no declared type.
+	Base      string
+	Scale     int    // digits after the point of a decimal type; -1 when not declared
+	Unsigned  bool   // MySQL unsigned integer
+	Collation string // MySQL: the collation of a text column ("" otherwise)
+	Nullable  bool
 }
 
 // Column returns the column named name, or nil.

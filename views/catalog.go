@@ -94,6 +94,10 @@ const (
 // PIIRole is the role that sees PII columns unmasked.
 const PIIRole = "pii"
 
+// DraftRole is the placeholder role viewgate catalog init writes; a catalog holding it is invalid
+// until someone names the roles that may read the view.
+const DraftRole = "TODO"
+
 // Catalog is the set of views viewgate exposes; nothing outside it is reachable.
 type Catalog struct {
 	Views []*View `yaml:"views"`
@@ -321,8 +325,11 @@ func (v *View) validate(at string, p *problems) {
 		p.add(at+".roles", "at least one role is required (least privilege: name who may read this view)")
 	}
 	for k, r := range v.Roles {
-		if strings.TrimSpace(r) == "" {
+		switch {
+		case strings.TrimSpace(r) == "":
 			p.add(fmt.Sprintf("%s.roles[%d]", at, k), "empty role name")
+		case strings.EqualFold(r, DraftRole):
+			p.add(fmt.Sprintf("%s.roles[%d]", at, k), "%q is the placeholder of a drafted catalog: name the roles that may read this view", r)
 		}
 	}
 	if len(v.Columns) == 0 {

@@ -164,6 +164,10 @@ var catalogCases = []struct {
 		`views[6].source: required`,
 		`views[6].relation: "v-invoices": "v-invoices" is not a plain identifier`,
 	}},
+	{file: "invalid_draft_roles.yaml", bug: "a drafted catalog's roles: [TODO] passed check and served a role named TODO", wants: []string{
+		`views[0].roles[0]: "TODO" is the placeholder of a drafted catalog`,
+		`views[1].roles[1]: "todo" is the placeholder of a drafted catalog`,
+	}},
 	{file: "invalid_roles.yaml", wants: []string{
 		`views[0].roles: at least one role is required`,
 		`views[1].roles: at least one role is required`,
