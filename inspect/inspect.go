@@ -10,7 +10,8 @@ import (
 
 	_ "github.com/go-sql-driver/mysql" // registers the "mysql" driver
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"modernc.org/sqlite"               // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // The engines Open accepts; they are the config's driver names.
@@ -96,6 +97,10 @@ func Open(ctx context.Context, driver, dsn string) (*DB, error) {
 	db.SetMaxOpenConns(2)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
+		var lite *sqlite.Error
+		if errors.As(err, &lite) && lite.Code()&0xff == sqlite3.SQLITE_CANTOPEN {
+			return nil, fmt.Errorf("inspect: connect to sqlite: the database file does not exist or cannot be read: %w", err)
+		}
 		return nil, fmt.Errorf("inspect: connect to %s: %w", driver, err)
 	}
 	return &DB{db: db, engine: driver}, nil
