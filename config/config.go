@@ -23,7 +23,7 @@ type Config struct {
 	CursorSecret   string            // resolved secret, >= 32 bytes required (top-level, or per environment: the environment's wins)
 	Sources        map[string]Source // the selected environment's sources, keyed by name
 	APIKeys        []APIKey          // static API keys (top-level, or per environment: a per-environment list replaces the top-level one)
-	AllowAnonymous *Principal        // optional: requests without a key act as this principal (for demos); nil = 401
+	AllowAnonymous *Principal        // optional: requests without a credential act as this principal (top-level or per environment; refused in production); nil = 401
 	Auth           Auth              // keys file and bearer JWTs (config/auth.go)
 	Limits         Limits
 	QueryLog       QueryLog
@@ -53,14 +53,14 @@ type Source struct {
 // APIKey is a static credential that authenticates as a tenant with roles.
 type APIKey struct {
 	ID     string // unique; safe to log
-	Tenant string
+	Tenant string // "" = none: the key reads only views without a tenant_column
 	Roles  []string
 	Key    string // the resolved secret (>= 16 characters); never log it
 }
 
 // Principal is the identity a request acts as.
 type Principal struct {
-	Tenant string
+	Tenant string // "" = none: reads only views without a tenant_column
 	Roles  []string
 }
 

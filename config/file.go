@@ -33,7 +33,7 @@ type rawConfig struct {
 	cursorSecret field
 	defaultEnv   field
 	apiKeys      *rawKeys // nil when absent
-	anon         *Principal
+	anon         *rawAnon // nil when absent
 	limits       Limits
 	queryLog     QueryLog
 	logPath      field
@@ -57,6 +57,13 @@ type rawKey struct {
 	key    field
 }
 
+// rawAnon is an allow_anonymous principal with where it was written.
+type rawAnon struct {
+	node *yaml.Node
+	path string
+	p    *Principal
+}
+
 type rawEnv struct {
 	name         string
 	production   bool
@@ -64,6 +71,7 @@ type rawEnv struct {
 	apiKeys      *rawKeys  // nil when the environment uses the top-level list
 	cursorSecret field     // unset when the environment uses the top-level secret
 	quota        *rawQuota // nil when the environment uses the top-level section
+	anon         *rawAnon  // nil when the environment uses the top-level allow_anonymous
 }
 
 type rawSource struct {
@@ -89,9 +97,7 @@ func (d *decoder) root(n *yaml.Node) *rawConfig {
 	if v := m["api_keys"]; !isNull(v) {
 		raw.apiKeys = d.apiKeys(v, "api_keys")
 	}
-	if v := m["allow_anonymous"]; !isNull(v) {
-		raw.anon = d.principal(v, "allow_anonymous")
-	}
+	raw.anon = d.anonymous(m, "")
 	if v := m["auth"]; !isNull(v) {
 		raw.auth = d.authSection(v, "auth")
 	}
@@ -137,20 +143,27 @@ func (d *decoder) limits(n *yaml.Node, path string, l *Limits) {
 	d.setDuration(m, path, "write_timeout", time.Second, 10*time.Minute, &l.WriteTimeout)
 }
 
-// principal decodes a tenant and roles.
+// anonymous decodes the allow_anonymous key of mapping m, at path; nil when it is absent.
+func (d *decoder) anonymous(m map[string]*yaml.Node, path string) *rawAnon {
+	n := m["allow_anonymous"]
+	if isNull(n) {
+		return nil
+	}
+	a := &rawAnon{node: n, path: join(path, "allow_anonymous")}
+	if a.p = d.principal(n, a.path); a.p == nil {
+		return nil // reported
+	}
+	return a
+}
+
+// principal decodes a tenant and roles; without a tenant, the principal reads only views
+// without a tenant_column.
 func (d *decoder) principal(n *yaml.Node, path string) *Principal {
 	m := d.fields(n, path, "tenant", "roles")
 	if m == nil {
 		return nil
 	}
-	p := &Principal{}
-	if tenant := d.field(m, n, path, "tenant"); tenant.missing() {
-		d.addf(tenant.node, tenant.path, "is required")
-	} else {
-		p.Tenant = tenant.raw
-	}
-	p.Roles = d.strList(m["roles"], join(path, "roles"))
-	return p
+	return &Principal{Tenant: d.field(m, n, path, "tenant").raw, Roles: d.strList(m["roles"], join(path, "roles"))}
 }
 
 // apiKeys decodes an api_keys list, reporting missing fields and duplicate ids.
@@ -176,10 +189,7 @@ func (d *decoder) apiKeys(n *yaml.Node, path string) *rawKeys {
 		default:
 			ids[id.raw] = p
 		}
-		tenant := d.field(m, item, p, "tenant")
-		if k.tenant = tenant.raw; tenant.missing() {
-			d.addf(tenant.node, tenant.path, "is required")
-		}
+		k.tenant = d.field(m, item, p, "tenant").raw // "" reads only untenanted views
 		k.roles = d.strList(m["roles"], join(p, "roles"))
 		if k.key.missing() {
 			d.addf(k.key.node, k.key.path, "is required (write ${VAR} or file:path)")
@@ -211,7 +221,7 @@ func (d *decoder) environments(n *yaml.Node, path string) []*rawEnv {
 
 func (d *decoder) environment(e entry, path string) *rawEnv {
 	env := &rawEnv{name: e.key, production: e.key == "prod"}
-	m := d.fields(e.val, path, "production", "sources", "api_keys", "cursor_secret", "quota")
+	m := d.fields(e.val, path, "production", "sources", "api_keys", "cursor_secret", "quota", "allow_anonymous")
 	if m == nil {
 		return env
 	}
@@ -234,6 +244,7 @@ func (d *decoder) environment(e entry, path string) *rawEnv {
 	if v := m["quota"]; !isNull(v) {
 		env.quota = d.quotaSection(v, join(path, "quota"))
 	}
+	env.anon = d.anonymous(m, path)
 	return env
 }
 

@@ -87,9 +87,10 @@ func New(ctx context.Context, o Options) (g *Gateway, err error) {
 		o.Log = NewLogger(o.Stderr)
 	}
 	g = &Gateway{o: o, cfg: o.Config, cat: o.Catalog, log: o.Log, routers: map[string]router{}}
+	opened := g // the named result is nil on the error paths
 	defer func() {
 		if err != nil {
-			g.Close()
+			opened.Close()
 		}
 	}()
 	srcs, err := g.sources(ctx)
@@ -156,9 +157,9 @@ func (g *Gateway) source(ctx context.Context, v *views.View) (Source, error) {
 	if !ok {
 		return nil, fmt.Errorf("catalog view %s reads source %q, which environment %q does not configure", v.Name, v.Source, g.cfg.Env)
 	}
-	r, err := openSource(ctx, sc, g.log)
+	r, err := OpenSource(ctx, sc, g.log)
 	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", sc.Name, err)
+		return nil, err // replica.OpenRouter names the source
 	}
 	g.closers = append(g.closers, r.Close)
 	g.routers[v.Source] = r

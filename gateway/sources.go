@@ -12,9 +12,9 @@ import (
 	"github.com/viewgate/viewgate/replica"
 )
 
-// openSource opens a source's replicas behind a router; a config without replicas (the demo)
+// OpenSource opens a source's replicas behind a router; a config without replicas (the demo)
 // is one replica named after the source.
-func openSource(ctx context.Context, sc config.Source, log *slog.Logger) (*replica.Router, error) {
+func OpenSource(ctx context.Context, sc config.Source, log *slog.Logger) (*replica.Router, error) {
 	reps := sc.Replicas
 	if len(reps) == 0 {
 		reps = []config.Replica{{Name: sc.Name, DSN: sc.DSN, Weight: 1, MaxConns: sc.MaxConns}}

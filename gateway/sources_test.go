@@ -27,7 +27,7 @@ func TestReadyzReportsReplicas(t *testing.T) {
 		HealthCheck: config.DefaultHealthCheck(),
 	}
 	var logs strings.Builder
-	r, err := openSource(context.Background(), sc, NewLogger(&logs))
+	r, err := OpenSource(context.Background(), sc, NewLogger(&logs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestReadyzReportsReplicas(t *testing.T) {
 	r.Close()
 	sc.Replicas = sc.Replicas[1:2]
 	sc.Fallback = &config.Replica{Name: "primary", DSN: dsn, Weight: 1, MaxConns: 1}
-	r2, err := openSource(context.Background(), sc, NewLogger(&logs))
+	r2, err := OpenSource(context.Background(), sc, NewLogger(&logs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestReadyzReportsReplicas(t *testing.T) {
 
 	// require_replica refuses the writable test server: nothing is in rotation.
 	sc.Replicas, sc.Fallback, sc.RequireReplica = []config.Replica{{Name: "live", DSN: dsn, Weight: 1, MaxConns: 1}}, nil, true
-	r3, err := openSource(context.Background(), sc, NewLogger(&logs))
+	r3, err := OpenSource(context.Background(), sc, NewLogger(&logs))
 	if err != nil {
 		t.Fatal(err)
 	}

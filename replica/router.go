@@ -13,11 +13,11 @@ import (
 
 // ErrNoHealthyReplica reports that every replica of a source (and its fallback, if any) is
 // out of rotation; it wraps ErrUnavailable, so callers answer 503 and retry later.
-var ErrNoHealthyReplica = fmt.Errorf("replica: no healthy replica: %w", ErrUnavailable)
+var ErrNoHealthyReplica error = &kindError{"replica: no healthy replica", ErrUnavailable}
 
 // ErrTenantBusy reports that a tenant waited for a free slot under its concurrency cap
 // until its context ended; it wraps ErrUnavailable.
-var ErrTenantBusy = fmt.Errorf("replica: tenant concurrency cap reached: %w", ErrUnavailable)
+var ErrTenantBusy error = &kindError{"replica: tenant concurrency cap reached", ErrUnavailable}
 
 // Defaults of RouterOptions.
 const (
@@ -101,7 +101,7 @@ func OpenRouter(ctx context.Context, o RouterOptions) (*Router, error) {
 	}
 	if r.dialect == "" {
 		r.Close()
-		return nil, fmt.Errorf("open source %s: %w: %s", o.Name, ErrNoHealthyReplica, r.why())
+		return nil, fmt.Errorf("open source %s: %w (%s)", o.Name, ErrNoHealthyReplica, r.why())
 	}
 	r.Check(ctx)
 	r.start()

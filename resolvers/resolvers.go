@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -99,7 +100,9 @@ type page struct {
 	show    []shown
 }
 
-// fetch checks the caller's roles, compiles the query and reads the page (and the count, when selected).
+// fetch checks the caller's roles, compiles the query and reads the page when nodes, edges or
+// pageInfo are selected, and the count when totalCount is. The page is compiled in any case,
+// so its arguments (first, after, orderBy) are checked the same whatever is selected.
 func (r *Resolvers) fetch(v *views.View, p graphql.ResolveParams) (*page, error) {
 	ctx := p.Context
 	who := auth.FromContext(ctx)
@@ -125,11 +128,13 @@ func (r *Resolvers) fetch(v *views.View, p graphql.ResolveParams) (*page, error)
 	for i := range pg.show {
 		pg.show[i].at = index(pg.st, pg.show[i].col)
 	}
-	if pg.rows, err = r.run(ctx, src, who, q, pg.st, q.First+1); err != nil {
-		return nil, err
-	}
-	if pg.hasNext = len(pg.rows) > q.First; pg.hasNext {
-		pg.rows = pg.rows[:q.First]
+	if pg.sel.needsPage() {
+		if pg.rows, err = r.run(ctx, src, who, q, pg.st, q.First+1); err != nil {
+			return nil, err
+		}
+		if pg.hasNext = len(pg.rows) > q.First; pg.hasNext {
+			pg.rows = pg.rows[:q.First]
+		}
 	}
 	if pg.sel.totalCount {
 		cst, err := src.Builder.Count(q)
@@ -174,9 +179,10 @@ func (r *Resolvers) query(v *views.View, who *auth.Principal, p graphql.ResolveP
 
 // shown says how one requested column is presented.
 type shown struct {
-	col  *views.Column
-	mode views.PII // PIINone: as is
-	at   int       // the column's position in the statement's row; -1 when not read
+	col   *views.Column
+	mode  views.PII // PIINone: as is
+	at    int       // the column's position in the statement's row; -1 when not read
+	scope []byte    // PIIHash: what the hash is keyed by besides the value (see hashScope)
 }
 
 // projection picks the columns to read: requested ones, except PII the caller may not see in clear
@@ -193,7 +199,11 @@ func (r *Resolvers) projection(v *views.View, who *auth.Principal, sel *selectio
 		if clear {
 			mode = views.PIINone
 		}
-		show = append(show, shown{col: c, mode: mode})
+		sh := shown{col: c, mode: mode}
+		if mode == views.PIIHash {
+			sh.scope = hashScope(who.Tenant, v.Name, c.Name)
+		}
+		show = append(show, sh)
 		if mode == views.PIINone || mode == views.PIIHash {
 			cols = append(cols, c)
 		}
@@ -238,7 +248,7 @@ func (r *Resolvers) present(row []any, s shown) any {
 	case views.PIINone:
 		return views.Output(s.col, row[s.at])
 	case views.PIIHash:
-		return r.hash(views.Output(s.col, row[s.at]))
+		return r.hash(s.scope, views.Output(s.col, row[s.at]))
 	case views.PIIMask:
 		if s.col.Type == views.Text {
 			return PIIMask
@@ -256,13 +266,28 @@ func index(st *views.Statement, c *views.Column) int {
 	return -1
 }
 
-func (r *Resolvers) hash(v any) any {
+// hash is the keyed hash a pii: hash column shows: HMAC-SHA256 over the scope (tenant, view,
+// column) and the value, so equal values hash alike only within one tenant's column and a
+// hash cannot be looked up in another tenant's or column's hashes.
+func (r *Resolvers) hash(scope []byte, v any) any {
 	if v == nil {
 		return nil
 	}
 	m := hmac.New(sha256.New, r.o.PIIKey)
+	m.Write(scope)
 	fmt.Fprint(m, v)
 	return hex.EncodeToString(m.Sum(nil)[:12])
+}
+
+// hashScope encodes tenant, view and column unambiguously, each preceded by its length as a
+// 4-byte big-endian number, for the PII hash's input ahead of the value.
+func hashScope(tenant, view, column string) []byte {
+	var b []byte
+	for _, part := range []string{tenant, view, column} {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(part)))
+		b = append(b, part...)
+	}
+	return b
 }
 
 // run executes one statement, reads at most limit rows and writes the query-log entry.
@@ -326,7 +351,7 @@ func matchesText(f *views.Filter) bool {
 		return false
 	}
 	for _, c := range f.Conds {
-		if c.Op == views.StartsWith || c.Op == views.Contains {
+		if c.Op.MatchesText() {
 			return true
 		}
 	}

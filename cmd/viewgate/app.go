@@ -119,6 +119,7 @@ func (a *app) demoConfig(ctx context.Context, getenv func(string) string) error 
 		APIKeys: []config.APIKey{
 			{ID: "demo-acme", Tenant: demo.TenantAcme, Roles: []string{"reporting", "analyst", "pii"}, Key: demo.KeyAcme},
 			{ID: "demo-globex", Tenant: demo.TenantGlobex, Roles: []string{"reporting"}, Key: demo.KeyGlobex},
+			{ID: "demo-public", Roles: []string{"public"}, Key: demo.KeyPublic}, // no tenant: products only
 		},
 		Limits:   config.DefaultLimits(),
 		QueryLog: config.QueryLog{SlowThreshold: 500 * time.Millisecond},
@@ -149,7 +150,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	url := "http://" + ln.Addr().String() + "/"
 	fmt.Fprintf(stdout, "viewgate listening on %s (environment %s)\n", url, a.cfg.Env)
 	if a.demo {
-		fmt.Fprintf(stdout, "demo database with tenants acme and globex; try GraphiQL at %s with a header X-API-Key:\n  acme   (reporting, analyst, pii): %s\n  globex (reporting):               %s\n", url, demo.KeyAcme, demo.KeyGlobex)
+		fmt.Fprintf(stdout, "demo database with tenants acme and globex; try GraphiQL at %s with a header X-API-Key:\n  acme   (reporting, analyst, pii): %s\n  globex (reporting):               %s\n  no tenant (public, products only): %s\n", url, demo.KeyAcme, demo.KeyGlobex, demo.KeyPublic)
 	}
 	if q := a.gw.Quota(); q != nil {
 		tenant := ""
