@@ -30,6 +30,7 @@ commands:
   check          validate config and catalog, audit privileges, compare the catalog with the live databases
   catalog init   draft a catalog from the views of a live source
   keys           create, list and revoke API keys in the keys file
+  querylog       digest: profile the query log and the slow log, as pt-query-digest does
   version        print the module version and the VCS revision the binary was built from
   help           print this list; "viewgate help COMMAND" prints a command's flags
 
@@ -66,6 +67,8 @@ func command(ctx context.Context, args []string, getenv func(string) string, std
 		return catalogCmd(ctx, args, getenv, stdout, stderr)
 	case "keys":
 		return keys(args, getenv, time.Now, stdout, stderr)
+	case "querylog":
+		return querylogCmd(args, time.Now, stdout)
 	case "version":
 		return version(args, debug.ReadBuildInfo, stdout)
 	case "help":
