@@ -29,7 +29,7 @@ type Config struct {
 	QueryLog       QueryLog
 	MetricsListen  string // host:port of the Prometheus /metrics listener; "" = none
 	MetricsTenants int    // 0 = no tenant label; N (1..1000) = a tenant label for the first N tenants seen, the rest "other"
-	Quota          Quota // top-level, or per environment: the environment's section replaces it whole (config/quota.go)
+	Quota          Quota  // top-level, or per environment: the environment's section replaces it whole (config/quota.go)
 }
 
 // Source is one database the catalog's views read from.

@@ -73,7 +73,7 @@ type Gateway struct {
 	qlog    *querylog.Logger
 	files   []*querylog.File // the query log's files, reopened on SIGHUP
 	metrics *metrics.Metrics // nil unless metrics_listen is set
-	quota   *quota.Limiter // nil when quotas are off
+	quota   *quota.Limiter   // nil when quotas are off
 	handler http.Handler
 	closers []func()
 }

@@ -22,8 +22,8 @@ const (
 	// pgSetTimeoutLabel also sets application_name for the transaction, so that
 	// pg_stat_activity shows the statement's label (requestId and view) while it runs.
 	pgSetTimeoutLabel = "SELECT set_config('statement_timeout', $1, true), set_config('application_name', $2, true)"
-	pgCommit     = "COMMIT"
-	pgRollback   = "ROLLBACK"
+	pgCommit          = "COMMIT"
+	pgRollback        = "ROLLBACK"
 )
 
 // Pool settings; Options.MaxConns and these constants win over any pool_* parameter in
