@@ -59,11 +59,17 @@ func NewRequest(ctx context.Context, url string) (*http.Request, error) {
 // wires it, with the access log and query log formatted and discarded; driver is "postgres",
 // "mysql" or "sqlite". It returns an error if the source cannot be opened; close releases it.
 func Viewgate(ctx context.Context, driver, dsn string, conns int) (h http.Handler, close func(), err error) {
+	return ViewgateConfig(ctx, driver, dsn, conns, nil)
+}
+
+// ViewgateConfig is Viewgate with edit applied to the config first (nil: none), to measure a
+// setting against the default side by side.
+func ViewgateConfig(ctx context.Context, driver, dsn string, conns int, edit func(*config.Config)) (h http.Handler, close func(), err error) {
 	src, err := replica.Open(ctx, replica.Options{Name: demo.SourceName, Driver: driver, DSN: dsn, MaxConns: conns, StatementTimeout: 5 * time.Second})
 	if err != nil {
 		return nil, nil, err
 	}
-	h, err = viewgateOn(src)
+	h, err = viewgateWith(src, nil, edit)
 	if err != nil {
 		src.Close()
 		return nil, nil, err
@@ -75,13 +81,13 @@ func Viewgate(ctx context.Context, driver, dsn string, conns int) (h http.Handle
 type runner = gateway.Source
 
 func viewgateOn(src runner) (http.Handler, error) {
-	return viewgateWith(src, nil)
+	return viewgateWith(src, nil, nil)
 }
 
 // viewgateWith is viewgateOn with authn in place of the demo keys (nil: the demo keys). The
 // handler is the gateway's, assembled as cmd/viewgate assembles it, with the access log and the
 // query log formatted and discarded.
-func viewgateWith(src runner, authn server.Authenticator) (http.Handler, error) {
+func viewgateWith(src runner, authn server.Authenticator, edit func(*config.Config)) (http.Handler, error) {
 	cat, err := views.ParseCatalog(demo.Catalog())
 	if err != nil {
 		return nil, err
@@ -92,6 +98,9 @@ func viewgateWith(src runner, authn server.Authenticator) (http.Handler, error) 
 			{ID: "demo-acme", Tenant: demo.TenantAcme, Roles: []string{"reporting", "analyst", "pii"}, Key: demo.KeyAcme},
 			{ID: "demo-globex", Tenant: demo.TenantGlobex, Roles: []string{"reporting"}, Key: demo.KeyGlobex},
 		},
+	}
+	if edit != nil {
+		edit(cfg)
 	}
 	g, err := gateway.New(context.Background(), gateway.Options{
 		Config: cfg, Catalog: cat, Log: gateway.NewLogger(io.Discard), Stderr: io.Discard,

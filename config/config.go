@@ -97,6 +97,9 @@ type QueryLog struct {
 	SlowByView    map[string]time.Duration // slow_threshold_by_view: per view (root field), over the class's
 	SlowLogPath   string                   // "" = none; MySQL slow-log format file
 	Plans         Plans
+	// LabelStatements (label_statements, default true) shows each statement's requestId and
+	// view to DBAs: application_name on Postgres, a leading comment on MySQL/MariaDB.
+	LabelStatements bool
 }
 
 // Plans says when the plans of slow statements are captured.
@@ -136,7 +139,7 @@ func DefaultLimits() Limits {
 
 // DefaultQueryLog returns the query log settings used for keys absent from the query_log section.
 func DefaultQueryLog() QueryLog {
-	return QueryLog{SlowThreshold: 500 * time.Millisecond, Plans: Plans{Interval: time.Hour, PerMinute: 10, Timeout: 2 * time.Second}}
+	return QueryLog{SlowThreshold: 500 * time.Millisecond, Plans: Plans{Interval: time.Hour, PerMinute: 10, Timeout: 2 * time.Second}, LabelStatements: true}
 }
 
 // Load reads the file at path and returns its configuration for env, or an error (a *ValidationError

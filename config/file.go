@@ -119,11 +119,12 @@ func (d *decoder) root(n *yaml.Node) *rawConfig {
 // queryLog decodes the query_log section over the defaults in raw.
 func (d *decoder) queryLog(v *yaml.Node, raw *rawConfig) {
 	const path = "query_log"
-	lm := d.fields(v, path, "path", "slow_threshold", "slow_log_path", "slow_threshold_by_class", "slow_threshold_by_view", "plans")
+	lm := d.fields(v, path, "path", "slow_threshold", "slow_log_path", "slow_threshold_by_class", "slow_threshold_by_view", "plans", "label_statements")
 	raw.logPath = d.field(lm, v, path, "path")
 	raw.slowLogPath = d.field(lm, v, path, "slow_log_path")
 	ql := &raw.queryLog
 	d.setDuration(lm, path, "slow_threshold", 0, time.Hour, &ql.SlowThreshold)
+	d.setBool(lm, path, "label_statements", &ql.LabelStatements)
 	ql.SlowByClass = d.thresholds(lm["slow_threshold_by_class"], join(path, "slow_threshold_by_class"), func(k string) string {
 		switch k {
 		case "lookup", "search", "report", "export":

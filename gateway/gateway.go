@@ -113,7 +113,7 @@ func New(ctx context.Context, o Options) (g *Gateway, err error) {
 	ro := resolvers.Options{
 		Sources: srcs, Log: g.qlog, DefaultPageSize: g.cfg.Limits.DefaultPageSize,
 		PIIKey: PIIKey(g.cfg.CursorSecret), ErrorCode: server.ErrorCode, Now: o.Now,
-		LabelStatements: true,
+		LabelStatements: g.cfg.QueryLog.LabelStatements,
 	}
 	if g.quota != nil {
 		ro.Quota = g.quota
