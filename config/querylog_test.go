@@ -27,7 +27,7 @@ query_log:
 	}
 	want := QueryLog{SlowThreshold: 0, SlowByClass: map[string]time.Duration{"search": time.Second, "report": 5 * time.Second},
 		SlowByView: map[string]time.Duration{"invoices": 100 * time.Millisecond},
-		Plans:      Plans{Interval: 10 * time.Minute, PerMinute: 3, Timeout: 500 * time.Millisecond}}
+		Plans:      Plans{Interval: 10 * time.Minute, PerMinute: 3, Timeout: 500 * time.Millisecond}, LabelStatements: true}
 	if diff := cmp.Diff(want, cfg.QueryLog); diff != "" {
 		t.Errorf("query log (-want +got):\n%s", diff)
 	}
