@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -32,9 +31,6 @@ type Record struct {
 
 // maxLine bounds one line of a log (a JSON entry with its plan); longer lines are skipped as malformed.
 const maxLine = 16 << 20
-
-// errMalformed marks a line or record that is skipped and counted.
-var errMalformed = errors.New("malformed entry")
 
 // readLog reads the records of one file, plain or gzip-compressed, JSON query log or slow log
 // (told apart by the first byte), and hands each to fn; malformed entries are reported to bad.

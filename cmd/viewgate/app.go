@@ -130,7 +130,7 @@ func (a *app) demoConfig(ctx context.Context, getenv func(string) string) error 
 		QueryLog: config.DefaultQueryLog(),
 		// The demo serves metrics; when the port is taken (several demos) it runs without them.
 		MetricsListen: demoMetricsListen,
-		Quota:    config.DemoQuota(),
+		Quota:         config.DemoQuota(),
 	}
 	// The demo honours a shared quota store too: VIEWGATE_QUOTA_REDIS_URL.
 	return a.cfg.Quota.ApplyEnv(getenv)

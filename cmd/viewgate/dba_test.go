@@ -211,7 +211,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 		{"viewgate_http_requests_total", map[string]string{"route": "/graphql", "status": "401"}, 1},
 		{"viewgate_http_request_duration_seconds", map[string]string{"route": "/graphql", "class": "lookup"}, lookups},
 		{"viewgate_statements_total", map[string]string{"view": "invoices", "replica": "demo", "outcome": "ok"}, 2 * lookups}, // page + count
-		{"viewgate_statement_rows_total", map[string]string{"view": "invoices"}, lookups * (2 + 1 + 1)},                        // first+1 rows, one count row
+		{"viewgate_statement_rows_total", map[string]string{"view": "invoices"}, lookups * (2 + 1 + 1)},                       // first+1 rows, one count row
 		{"viewgate_quota_decisions_total", map[string]string{"class": "lookup", "outcome": "allowed"}, lookups},
 		{"viewgate_auth_failures_total", map[string]string{"reason": "no_credentials"}, 1},
 		{"viewgate_document_cache_total", map[string]string{"result": "hit"}, lookups - 1},
