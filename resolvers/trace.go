@@ -32,6 +32,9 @@ func explainer(src Source, replicaName string, st *views.Statement) func(context
 	if !ok || replicaName == "" {
 		return nil
 	}
+	if d, ok := src.Runner.(interface{ Dialect() string }); ok && d.Dialect() == "sqlite" {
+		return nil // SQLite has no plan to capture
+	}
 	return func(ctx context.Context) (json.RawMessage, error) {
 		var timeout time.Duration
 		if dl, ok := ctx.Deadline(); ok {
