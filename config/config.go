@@ -27,7 +27,9 @@ type Config struct {
 	Auth           Auth              // keys file and bearer JWTs (config/auth.go)
 	Limits         Limits
 	QueryLog       QueryLog
-	Quota          Quota // top-level, or per environment: the environment's section replaces it whole (config/quota.go)
+	MetricsListen  string // host:port of the Prometheus /metrics listener; "" = none
+	MetricsTenants int    // 0 = no tenant label; N (1..1000) = a tenant label for the first N tenants seen, the rest "other"
+	Quota          Quota  // top-level, or per environment: the environment's section replaces it whole (config/quota.go)
 }
 
 // Source is one database the catalog's views read from.
@@ -89,9 +91,22 @@ type Limits struct {
 
 // QueryLog says where executed statements are logged.
 type QueryLog struct {
-	Path          string        // "" = stderr
-	SlowThreshold time.Duration // default 500ms (0..1h); 0 marks every statement slow
-	SlowLogPath   string        // "" = none; MySQL slow-log format file
+	Path          string                   // "" = stderr
+	SlowThreshold time.Duration            // default 500ms (0..1h); 0 marks every statement slow
+	SlowByClass   map[string]time.Duration // slow_threshold_by_class: per quota class, over SlowThreshold
+	SlowByView    map[string]time.Duration // slow_threshold_by_view: per view (root field), over the class's
+	SlowLogPath   string                   // "" = none; MySQL slow-log format file
+	Plans         Plans
+	// LabelStatements (label_statements, default true) shows each statement's requestId and
+	// view to DBAs: application_name on Postgres, a leading comment on MySQL/MariaDB.
+	LabelStatements bool
+}
+
+// Plans says when the plans of slow statements are captured.
+type Plans struct {
+	Interval  time.Duration // default 1h (0..24h): per query ID; 0 = no plans
+	PerMinute int           // default 10 (1..600): captures of all query IDs per minute
+	Timeout   time.Duration // default 2s (100ms..30s): per capture
 }
 
 // Defaults applied to keys that are absent from the file.
@@ -124,7 +139,7 @@ func DefaultLimits() Limits {
 
 // DefaultQueryLog returns the query log settings used for keys absent from the query_log section.
 func DefaultQueryLog() QueryLog {
-	return QueryLog{SlowThreshold: 500 * time.Millisecond}
+	return QueryLog{SlowThreshold: 500 * time.Millisecond, Plans: Plans{Interval: time.Hour, PerMinute: 10, Timeout: 2 * time.Second}, LabelStatements: true}
 }
 
 // Load reads the file at path and returns its configuration for env, or an error (a *ValidationError

@@ -29,6 +29,8 @@ func hasRefs(driver, raw string) bool {
 // rawConfig is the file's content after structural checks and before the environment is chosen.
 type rawConfig struct {
 	listen       field
+	metrics      field
+	metricsTen   int
 	catalog      field
 	cursorSecret field
 	defaultEnv   field
@@ -86,11 +88,13 @@ type rawSource struct {
 func (d *decoder) root(n *yaml.Node) *rawConfig {
 	raw := &rawConfig{limits: DefaultLimits(), queryLog: DefaultQueryLog(), auth: rawAuth{auth: DefaultAuth()}}
 	m := d.fields(n, "", "listen", "catalog", "cursor_secret", "default_env", "api_keys",
-		"allow_anonymous", "limits", "query_log", "environments", "auth", "quota")
+		"allow_anonymous", "limits", "query_log", "environments", "auth", "quota", "metrics_listen", "metrics_tenants")
 	if m == nil {
 		return nil
 	}
 	raw.listen = d.field(m, n, "", "listen")
+	raw.metrics = d.field(m, n, "", "metrics_listen")
+	d.setInt(m, "", "metrics_tenants", 0, 1000, &raw.metricsTen)
 	raw.catalog = d.field(m, n, "", "catalog")
 	raw.cursorSecret = d.field(m, n, "", "cursor_secret")
 	raw.defaultEnv = d.field(m, n, "", "default_env")
@@ -108,10 +112,7 @@ func (d *decoder) root(n *yaml.Node) *rawConfig {
 		raw.quota = d.quotaSection(v, "quota")
 	}
 	if v := m["query_log"]; !isNull(v) {
-		lm := d.fields(v, "query_log", "path", "slow_threshold", "slow_log_path")
-		raw.logPath = d.field(lm, v, "query_log", "path")
-		raw.slowLogPath = d.field(lm, v, "query_log", "slow_log_path")
-		d.setDuration(lm, "query_log", "slow_threshold", 0, time.Hour, &raw.queryLog.SlowThreshold)
+		d.queryLog(v, raw)
 	}
 	if envs := m["environments"]; isNull(envs) {
 		d.addf(n, "environments", "is required: name at least one environment with its sources")
@@ -119,6 +120,63 @@ func (d *decoder) root(n *yaml.Node) *rawConfig {
 		raw.envs = d.environments(envs, "environments")
 	}
 	return raw
+}
+
+// queryLog decodes the query_log section over the defaults in raw.
+func (d *decoder) queryLog(v *yaml.Node, raw *rawConfig) {
+	const path = "query_log"
+	lm := d.fields(v, path, "path", "slow_threshold", "slow_log_path", "slow_threshold_by_class", "slow_threshold_by_view", "plans", "label_statements")
+	raw.logPath = d.field(lm, v, path, "path")
+	raw.slowLogPath = d.field(lm, v, path, "slow_log_path")
+	ql := &raw.queryLog
+	d.setDuration(lm, path, "slow_threshold", 0, time.Hour, &ql.SlowThreshold)
+	d.setBool(lm, path, "label_statements", &ql.LabelStatements)
+	ql.SlowByClass = d.thresholds(lm["slow_threshold_by_class"], join(path, "slow_threshold_by_class"), func(k string) string {
+		switch k {
+		case "lookup", "search", "report", "export":
+			return ""
+		}
+		return "is not a class (lookup, search, report, export)"
+	})
+	ql.SlowByView = d.thresholds(lm["slow_threshold_by_view"], join(path, "slow_threshold_by_view"), func(k string) string {
+		if !isName(k, "") {
+			return "is not a view's root field name"
+		}
+		return "" // checked against the catalog when the gateway starts
+	})
+	if pv := lm["plans"]; !isNull(pv) {
+		pp := join(path, "plans")
+		pm := d.fields(pv, pp, "interval", "per_minute", "timeout")
+		d.setDuration(pm, pp, "interval", 0, 24*time.Hour, &ql.Plans.Interval)
+		d.setInt(pm, pp, "per_minute", 1, 600, &ql.Plans.PerMinute)
+		d.setDuration(pm, pp, "timeout", 100*time.Millisecond, 30*time.Second, &ql.Plans.Timeout)
+	}
+}
+
+// thresholds decodes a {name: duration} mapping whose keys bad judges ("" = fine).
+func (d *decoder) thresholds(n *yaml.Node, path string, bad func(string) string) map[string]time.Duration {
+	if isNull(n) {
+		return nil
+	}
+	es, ok := d.entries(n, path)
+	if !ok {
+		return nil
+	}
+	out := map[string]time.Duration{}
+	m := map[string]*yaml.Node{}
+	for _, e := range es {
+		if why := bad(e.key); why != "" {
+			d.addf(e.keyNode, join(path, e.key), "%s", why)
+			continue
+		}
+		m[e.key] = e.val
+		var v time.Duration = -1
+		d.setDuration(m, path, e.key, 0, time.Hour, &v)
+		if v >= 0 {
+			out[e.key] = v
+		}
+	}
+	return out
 }
 
 // limits decodes the limits section over the defaults in l.

@@ -28,6 +28,10 @@ type resolver struct {
 func (r *resolver) config(raw *rawConfig, file, env string) *Config {
 	cfg := &Config{File: file, Limits: raw.limits, QueryLog: raw.queryLog}
 	cfg.Listen = r.listen(raw.listen)
+	if raw.metrics.set && raw.metrics.raw != "" {
+		cfg.MetricsListen = r.listen(raw.metrics)
+	}
+	cfg.MetricsTenants = raw.metricsTen
 	if raw.catalog.missing() {
 		r.addf(raw.catalog.node, raw.catalog.path, "is required: the path of the views catalog")
 	} else {

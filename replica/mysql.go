@@ -26,7 +26,7 @@ func openMySQL(ctx context.Context, o Options) (*sqlDB, error) {
 	db := sql.OpenDB(conn)
 	db.SetMaxOpenConns(o.MaxConns)
 	db.SetMaxIdleConns(o.MaxConns)
-	s := &sqlDB{db: db, grace: backstop, guard: refuseImplicitCommit}
+	s := &sqlDB{db: db, grace: backstop, guard: refuseImplicitCommit, comment: true}
 	if err := s.detect(ctx); err != nil {
 		db.Close()
 		return nil, err

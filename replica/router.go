@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -211,6 +212,7 @@ func (r *Router) run(ctx context.Context, m *member, sql string, args []any, fn 
 	if c == nil { // lost a race with a reconnect; treat as unavailable
 		return first, fmt.Errorf("query on source %s (replica %s): %w", r.o.Name, m.name, ErrUnavailable)
 	}
+	ran(ctx, m.name)
 	var seen *seenRows
 	call := fn
 	if first {
@@ -231,6 +233,37 @@ func (r *Router) run(ctx context.Context, m *member, sql string, args []any, fn 
 	}
 	m.eject(r.log(), r.now(), "query failed: "+describe(err), r.o.Name)
 	return first && !seen.seen, err
+}
+
+// Explain returns the plan of sql on the named replica (or the fallback): the one that ran the
+// statement, since plans differ between servers. It runs in a READ ONLY transaction under
+// timeout (zero: the statement timeout) and never with a parameter value: Postgres plans the
+// generic plan with NULLs, MySQL and MariaDB get neutral stand-ins of the parameters' kinds.
+// It returns an error wrapping ErrUnavailable when that member is unknown or not connected,
+// and ErrNoPlan on SQLite or for anything but a single SELECT.
+func (r *Router) Explain(ctx context.Context, replica, sql string, args []any, timeout time.Duration) (json.RawMessage, error) {
+	if timeout <= 0 {
+		timeout = r.o.StatementTimeout
+	}
+	for _, m := range r.members() {
+		if m.name != replica {
+			continue
+		}
+		c := m.conns.Load()
+		if c == nil {
+			break
+		}
+		var plan json.RawMessage
+		err := m.run(func() (err error) {
+			plan, err = c.query.explain(ctx, sql, args, timeout)
+			return err
+		})
+		if err != nil {
+			return nil, wrap("explain", r.o.Name+" (replica "+m.name+")", err)
+		}
+		return plan, nil
+	}
+	return nil, fmt.Errorf("explain on source %s: replica %q is not connected: %w", r.o.Name, replica, ErrUnavailable)
 }
 
 // seenRows remembers whether fn was handed a row.

@@ -3,6 +3,7 @@ package replica
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +33,9 @@ type fake struct {
 func (f *fake) dialect() string                { return "postgres" }
 func (f *fake) ping(ctx context.Context) error { return nil }
 func (f *fake) close()                         {}
+func (f *fake) explain(context.Context, string, []any, time.Duration) (json.RawMessage, error) {
+	return json.RawMessage(`{"fake": true}`), nil
+}
 
 func (f *fake) check(context.Context, []string) (probe, error) {
 	f.mu.Lock()

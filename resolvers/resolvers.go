@@ -40,6 +40,7 @@ type Options struct {
 	PIIKey          []byte             // keys the hash of pii: hash columns
 	ErrorCode       func(error) string // the error vocabulary, for the query log
 	Quota           Quota              // the rateLimit field's source; nil: quotas are off
+	LabelStatements bool               // show the requestId and view to DBAs in pg_stat_activity / the process list
 	Now             func() time.Time
 }
 
@@ -297,6 +298,7 @@ func (r *Resolvers) run(ctx context.Context, src Source, who *auth.Principal, q 
 		return nil, fmt.Errorf("query %s: %w", q.View.Field, err)
 	}
 	defer cancel()
+	sctx, trace := r.traced(sctx, q.View.Field)
 	start := r.o.Now()
 	var out [][]any
 	err = src.Runner.Query(sctx, st.SQL, st.Args, func(rows replica.Rows) error {
@@ -323,7 +325,8 @@ func (r *Resolvers) run(ctx context.Context, src Source, who *auth.Principal, q 
 	e := querylog.Entry{
 		Time: start, RequestID: requestid.From(ctx), Tenant: who.Tenant, Credential: who.CredentialID,
 		View: q.View.Field, Class: Class(q), Source: src.Runner.Name(), SQL: st.SQL,
-		Duration: took, Rows: len(out),
+		Duration: took, Rows: len(out), TraceID: requestid.TraceFrom(ctx),
+		Replica: trace.Replica, Explain: explainer(src, trace.Replica, st),
 	}
 	if err != nil {
 		err = fmt.Errorf("query %s: %w", q.View.Field, err)
