@@ -23,9 +23,9 @@ type Quota interface {
 // capped are the classes whose concurrent requests per tenant are capped.
 var capped = []plan.Class{plan.Report, plan.Export}
 
-// charge charges the plan's cost per class before anything runs, so that a refused request
-// burns nothing, sets the RateLimit headers from the decision, and takes a slot of every capped
-// class the plan uses; release gives the slots back.
+// charge takes a slot of every capped class the plan uses, then charges the plan's cost per
+// class before anything runs, so that a request refused by a cap or a window burns nothing, and
+// sets the RateLimit headers from the decision; release gives the slots back.
 func (h *graphqlHandler) charge(ctx context.Context, w http.ResponseWriter, pl *plan.Plan) (release func(), d *quota.Decision, err error) {
 	release = func() {}
 	if h.o.Quota == nil {
@@ -35,12 +35,6 @@ func (h *graphqlHandler) charge(ctx context.Context, w http.ResponseWriter, pl *
 	costs := map[quota.Class]int64{}
 	for c, n := range pl.CostByClass() {
 		costs[quota.Class(c)] = int64(n)
-	}
-	d, err = h.o.Quota.Charge(ctx, s, costs)
-	d.SetHeaders(w.Header())
-	logDecision(ctx, pl, d, err)
-	if err != nil {
-		return release, d, err
 	}
 	var held []func()
 	release = func() {
@@ -55,9 +49,17 @@ func (h *graphqlHandler) charge(ctx context.Context, w http.ResponseWriter, pl *
 		r, err := h.o.Quota.Acquire(ctx, s, quota.Class(c))
 		if err != nil {
 			release()
-			return func() {}, d, err
+			logDecision(ctx, pl, nil, err)
+			return func() {}, nil, err
 		}
 		held = append(held, r)
+	}
+	d, err = h.o.Quota.Charge(ctx, s, costs)
+	d.SetHeaders(w.Header())
+	logDecision(ctx, pl, d, err)
+	if err != nil {
+		release()
+		return func() {}, d, err
 	}
 	return release, d, nil
 }
