@@ -8,6 +8,7 @@ import (
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/language/ast"
+	"github.com/viewgate/viewgate/reader"
 	"github.com/viewgate/viewgate/views"
 )
 
@@ -67,7 +68,7 @@ func (r *Resolvers) encode(buf []byte, pg *page, info graphql.ResolveInfo) []byt
 		case "totalCount":
 			buf = strconv.AppendInt(buf, int64(pg.total), 10)
 		case "__typename":
-			buf = appendString(buf, pg.view.Name+"Connection")
+			buf = appendString(buf, pg.rd.View.Name+"Connection")
 		default:
 			buf = append(buf, "null"...) // validation admits no other field
 		}
@@ -78,18 +79,14 @@ func (r *Resolvers) encode(buf []byte, pg *page, info graphql.ResolveInfo) []byt
 // nodeField is a planned node field with its column resolved once for all rows.
 type nodeField struct {
 	key  string
-	show *shown // nil for __typename
+	show *reader.Shown // nil for __typename
 }
 
 func (r *Resolvers) nodePlan(pg *page, plan []planField) []nodeField {
 	out := make([]nodeField, len(plan))
 	for i, f := range plan {
 		out[i].key = f.key
-		for j := range pg.show {
-			if pg.show[j].col.Field == f.name {
-				out[i].show = &pg.show[j]
-			}
-		}
+		out[i].show = pg.rd.Field(f.name)
 	}
 	return out
 }
@@ -111,10 +108,10 @@ func (r *Resolvers) appendNode(buf []byte, pg *page, row []any, fields []nodeFie
 	for i, f := range fields {
 		buf = appendKey(buf, i, f.key)
 		if f.show == nil {
-			buf = appendString(buf, pg.view.Name)
+			buf = appendString(buf, pg.rd.View.Name)
 			continue
 		}
-		buf = appendValue(buf, f.show.col, r.present(row, *f.show))
+		buf = appendValue(buf, f.show.Col, pg.rd.Value(row, *f.show))
 	}
 	return append(buf, '}')
 }
@@ -136,11 +133,11 @@ func (r *Resolvers) appendEdges(buf []byte, pg *page, w walker, plan []planField
 			buf = appendKey(buf, j, f.key)
 			switch f.name {
 			case "cursor":
-				buf = appendString(buf, pg.st.Cursor(row))
+				buf = appendString(buf, pg.rd.Stmt.Cursor(row))
 			case "node":
 				buf = r.appendNode(buf, pg, row, node)
 			case "__typename":
-				buf = appendString(buf, pg.view.Name+"Edge")
+				buf = appendString(buf, pg.rd.View.Name+"Edge")
 			default:
 				buf = append(buf, "null"...)
 			}
@@ -159,7 +156,7 @@ func (r *Resolvers) appendPageInfo(buf []byte, pg *page, plan []planField) []byt
 		case "hasNextPage":
 			buf = strconv.AppendBool(buf, pg.hasNext)
 		case "hasPreviousPage":
-			buf = strconv.AppendBool(buf, pg.query.After != "")
+			buf = strconv.AppendBool(buf, pg.rd.Query.After != "")
 		case "startCursor":
 			buf = appendValue(buf, nil, start)
 		case "endCursor":
