@@ -20,6 +20,7 @@ import (
 	"github.com/viewgate/viewgate/plan"
 	"github.com/viewgate/viewgate/querylog"
 	"github.com/viewgate/viewgate/quota"
+	"github.com/viewgate/viewgate/reader"
 	"github.com/viewgate/viewgate/requestid"
 	"github.com/viewgate/viewgate/resolvers"
 	"github.com/viewgate/viewgate/schema"
@@ -69,6 +70,7 @@ type Gateway struct {
 	authn   server.Authenticator
 	store   *auth.KeyStore // nil without a keys file
 	qlog    *querylog.Logger
+	reader  *reader.Reader // reads views for GraphQL and exports
 	quota   *quota.Limiter // nil when quotas are off
 	handler http.Handler
 	closers []func()
@@ -102,9 +104,13 @@ func New(ctx context.Context, o Options) (g *Gateway, err error) {
 	if err := g.quotas(); err != nil {
 		return nil, err
 	}
-	ro := resolvers.Options{
+	g.reader = reader.New(reader.Options{
 		Sources: srcs, Log: g.qlog, DefaultPageSize: g.cfg.Limits.DefaultPageSize,
 		PIIKey: PIIKey(g.cfg.CursorSecret), ErrorCode: server.ErrorCode, Now: o.Now,
+	})
+	ro := resolvers.Options{
+		Sources: srcs, Log: g.qlog, DefaultPageSize: g.cfg.Limits.DefaultPageSize,
+		PIIKey: PIIKey(g.cfg.CursorSecret), ErrorCode: server.ErrorCode, Now: o.Now, Reader: g.reader,
 	}
 	if g.quota != nil {
 		ro.Quota = g.quota
