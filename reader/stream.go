@@ -40,7 +40,11 @@ func (rd *Read) Stream(ctx context.Context, o StreamOptions, fn func(row []any) 
 	start := rd.r.o.Now()
 	var n int64
 	name := rd.src.Runner.Name()
-	err := s.Stream(ctx, st.SQL, st.Args, o.Timeout, func(rows replica.Rows) error {
+	// fn's error cancels the statement: drivers drain unread rows on close, and an export
+	// stopped early may have millions left.
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	err := s.Stream(sctx, st.SQL, st.Args, o.Timeout, func(rows replica.Rows) error {
 		if nr, ok := rows.(replica.Named); ok {
 			name = nr.Replica()
 		}
@@ -54,6 +58,7 @@ func (rd *Read) Stream(ctx context.Context, o StreamOptions, fn func(row []any) 
 				return err
 			}
 			if err := fn(row); err != nil {
+				cancel()
 				return err
 			}
 			n++
