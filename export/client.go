@@ -60,9 +60,9 @@ type Client struct {
 	MaxRetryAfter time.Duration // the longest Retry-After waited for (default 5m); longer is FailQuota
 
 	Sleep        func(ctx context.Context, d time.Duration) error // the clock (tests inject one)
-	Jitter       func() float64                                  // in [0, 1) (tests inject one)
-	OnCheckpoint func(token string, rows int64) error            // after data up to a checkpoint was written
-	OnRows       func(rows int64, bytes int64)                   // progress, at every checkpoint
+	Jitter       func() float64                                   // in [0, 1) (tests inject one)
+	OnCheckpoint func(token string, rows int64) error             // after data up to a checkpoint was written
+	OnRows       func(rows int64, bytes int64)                    // progress, at every checkpoint
 }
 
 func (c *Client) defaults() {
