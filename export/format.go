@@ -84,11 +84,17 @@ func (e *encoder) row(buf []byte, vals []any) []byte {
 // as its text.
 func (e *encoder) cell(buf []byte, c *views.Column, v any) []byte {
 	t := c.Type
+	if t == views.JSON && v != nil {
+		start := len(buf)
+		buf = reader.AppendJSON(buf, c, v)
+		text := string(buf[start:])
+		return appendCSVText(buf[:start], text, e.formulas)
+	}
 	switch x := v.(type) {
 	case nil:
 		return buf
 	case string:
-		return appendCSVText(buf, x, e.formulas && (t == views.Text || t == views.JSON))
+		return appendCSVText(buf, x, e.formulas && t == views.Text)
 	case int64:
 		if t == views.Int && (x < -1<<31 || x > 1<<31-1) {
 			return buf // as in GraphQL, where Int is 32-bit: null
@@ -102,11 +108,7 @@ func (e *encoder) cell(buf []byte, c *views.Column, v any) []byte {
 	if string(buf[start:]) == "null" {
 		return buf[:start]
 	}
-	if t != views.JSON {
-		return buf
-	}
-	text := string(buf[start:])
-	return appendCSVText(buf[:start], text, e.formulas)
+	return buf
 }
 
 // formulaStart reports whether a spreadsheet would read a cell starting with b as a formula
