@@ -131,7 +131,7 @@ func (c *Client) Download(ctx context.Context, job Job, w io.Writer) (rows int64
 			failures = 0
 		}
 		failures++
-		if failures > c.MaxAttempts {
+		if failures >= c.MaxAttempts {
 			return rows, a.err
 		}
 		wait := c.backoff(failures)

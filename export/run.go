@@ -71,7 +71,7 @@ func (h *Handler) run(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	}
 	st := h.newStream(w, r, req, rd, sh.columns, sig, doc, cp)
 	st.limit, st.capped, st.left, st.subject = limit, capped, budget.Remaining, s
-	st.budget = budget
+	st.budget, st.release = budget, release
 	return st.run(ctx)
 }
 

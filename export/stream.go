@@ -48,6 +48,7 @@ type stream struct {
 	subject quota.Subject
 	budget  quota.RowBudget
 	left    int64 // rows the budget allows before the next charge
+	release func() // gives the tenant's export slot back
 	pending int64 // rows sent and not yet charged
 
 	started bool
@@ -78,6 +79,9 @@ func (h *Handler) newStream(w http.ResponseWriter, r *http.Request, req *request
 func (s *stream) run(ctx context.Context) error {
 	n, err := s.rd.Stream(ctx, reader.StreamOptions{Timeout: s.h.o.StatementTimeout, Class: "export",
 		Bytes: func() int64 { return s.wireBytes() }}, s.row)
+	// The statement is over: give the tenant's export slot back before the last line, so a
+	// client that resumes as soon as it reads it finds the slot free.
+	s.release()
 	s.logAttrs(ctx, n)
 	switch {
 	case err == nil:
