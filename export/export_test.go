@@ -249,8 +249,9 @@ func TestExportHTTP(t *testing.T) {
 	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "#viewgate end ") {
 		t.Errorf("last line %q", last)
 	}
-	if n := strings.Count(string(cp.body), "\n#viewgate checkpoint "); n < 1 {
-		t.Errorf("%d checkpoints in an export of more than 1000 rows", n)
+	rows := strings.Count(string(cp.body), "\r\n") - 1
+	if n := strings.Count(string(cp.body), "\n#viewgate checkpoint "); rows < 1000 || n != rows/1000 {
+		t.Errorf("%d checkpoints in an export of %d rows, want one per 1000 rows", n, rows)
 	}
 	if !strings.Contains(s.qlog.String(), `"class":"export"`) || !strings.Contains(s.qlog.String(), `"bytes":`) {
 		t.Errorf("no export entry with bytes in the query log:\n%s", s.qlog)

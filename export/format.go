@@ -2,6 +2,7 @@ package export
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/viewgate/viewgate/reader"
 	"github.com/viewgate/viewgate/views"
@@ -66,6 +67,10 @@ func (e *encoder) row(buf []byte, vals []any) []byte {
 		buf = append(buf, '{')
 		for i, v := range vals {
 			buf = append(buf, e.keys[i]...)
+			if t, ok := v.(time.Time); ok {
+				buf = append(appendTime(append(buf, '"'), e.vcols[i], t), '"')
+				continue
+			}
 			buf = reader.AppendJSON(buf, e.vcols[i], v)
 		}
 		return append(buf, '}', '\n')
@@ -102,6 +107,8 @@ func (e *encoder) cell(buf []byte, c *views.Column, v any) []byte {
 		return strconv.AppendInt(buf, x, 10)
 	case bool:
 		return strconv.AppendBool(buf, x)
+	case time.Time:
+		return appendTime(buf, c, x)
 	}
 	start := len(buf)
 	buf = reader.AppendJSON(buf, c, v)
@@ -146,4 +153,13 @@ func appendCSVText(buf []byte, s string, formulas bool) []byte {
 		buf = append(buf, s[i])
 	}
 	return append(buf, '"')
+}
+
+// appendTime formats a date or timestamp in its normal form as views.Output does: YYYY-MM-DD,
+// or RFC 3339 in UTC with the fraction it has.
+func appendTime(buf []byte, c *views.Column, t time.Time) []byte {
+	if c.Type == views.Date {
+		return t.AppendFormat(buf, "2006-01-02")
+	}
+	return t.AppendFormat(buf, time.RFC3339Nano)
 }

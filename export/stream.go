@@ -129,7 +129,7 @@ func (s *stream) row(row []any) error {
 		}
 	}
 	for i, sh := range s.show {
-		s.vals[i] = s.rd.Value(row, sh)
+		s.vals[i] = s.rd.Raw(row, sh)
 	}
 	s.buf = s.enc.row(s.buf[:0], s.vals)
 	if _, err := s.out.Write(s.buf); err != nil {
@@ -138,7 +138,7 @@ func (s *stream) row(row []any) error {
 	s.sent++
 	s.left--
 	s.pending++
-	s.last = row
+	s.last = append(s.last[:0], row...) // the reader reuses row
 	if s.pending >= int64(s.h.o.CheckpointRows) {
 		return s.checkpoint()
 	}
@@ -148,7 +148,7 @@ func (s *stream) row(row []any) error {
 // charge charges the rows sent since the last charge and learns what the budget has left.
 func (s *stream) charge() error {
 	if s.h.o.Quota == nil {
-		s.left = math.MaxInt64
+		s.left, s.pending = math.MaxInt64, 0
 		return nil
 	}
 	b, err := s.h.o.Quota.ExportRows(s.r.Context(), s.subject, s.pending)
@@ -204,7 +204,7 @@ func (s *stream) start() error {
 		s.gz, _ = gzip.NewWriterLevel(s.wire, gzip.BestSpeed)
 		dst = s.gz
 	}
-	s.out = bufio.NewWriterSize(dst, 64<<10)
+	s.out = bufio.NewWriterSize(dst, 256<<10)
 	if s.req.resume == "" {
 		if _, err := s.out.Write(s.enc.header(nil)); err != nil {
 			return fmt.Errorf("%w: %v", errGone, err)

@@ -9,6 +9,7 @@ import (
 	"github.com/viewgate/viewgate/querylog"
 	"github.com/viewgate/viewgate/replica"
 	"github.com/viewgate/viewgate/requestid"
+	"github.com/viewgate/viewgate/views"
 )
 
 // Streamer is a Runner that runs one long statement in a consistent snapshot under a timeout
@@ -28,7 +29,8 @@ type StreamOptions struct {
 }
 
 // Stream runs the read's statement in one snapshot and calls fn with each decoded row, in
-// order, holding one row at a time; it stops at fn's first error and returns it wrapped. It
+// order, holding one row at a time (row is reused: fn copies what it keeps); it stops at fn's
+// first error and returns it wrapped. It
 // returns the rows handed to fn, and writes one query-log entry with rows, bytes, duration,
 // class and the replica that ran it. The request's database-time budget does not apply.
 func (rd *Read) Stream(ctx context.Context, o StreamOptions, fn func(row []any) error) (int64, error) {
@@ -49,12 +51,12 @@ func (rd *Read) Stream(ctx context.Context, o StreamOptions, fn func(row []any) 
 			name = nr.Replica()
 		}
 		dests := st.Dests()
+		row := make([]any, len(dests))
 		for rows.Next() {
 			if err := rows.Scan(dests...); err != nil {
 				return fmt.Errorf("scan %s: %w", q.View.Field, err)
 			}
-			row, err := st.Decode(dests)
-			if err != nil {
+			if err := st.DecodeInto(row, dests); err != nil {
 				return err
 			}
 			if err := fn(row); err != nil {
@@ -78,3 +80,13 @@ func (rd *Read) Stream(ctx context.Context, o StreamOptions, fn func(row []any) 
 
 // Cursor returns the signed cursor that resumes the read after row.
 func (rd *Read) Cursor(row []any) string { return rd.Stmt.Cursor(row) }
+
+// Raw returns one shown column of a row like Value, but a column shown as is in its normal
+// form (time.Time for dates and timestamps, as decoded) except JSON, which is as Value gives
+// it: encoders that format normal forms themselves skip a conversion per value.
+func (rd *Read) Raw(row []any, s Shown) any {
+	if s.Mode == views.PIINone && s.Col.Type != views.JSON {
+		return row[s.At]
+	}
+	return rd.Value(row, s)
+}
