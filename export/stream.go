@@ -47,9 +47,9 @@ type stream struct {
 	capped  bool  // a row past limit means the view holds more than max_export_rows
 	subject quota.Subject
 	budget  quota.RowBudget
-	left    int64 // rows the budget allows before the next charge
+	left    int64  // rows the budget allows before the next charge
 	release func() // gives the tenant's export slot back
-	pending int64 // rows sent and not yet charged
+	pending int64  // rows sent and not yet charged
 
 	started bool
 	wire    *wireWriter
