@@ -98,3 +98,13 @@ func split(t *testing.T, body []byte) ([]byte, export.Control) {
 	}
 	return data.Bytes(), last
 }
+
+// TestExportCostIgnoresRows: an export's request cost is its class weight once, whatever its
+// first: rows are the rows budget's business.
+func TestExportCostIgnoresRows(t *testing.T) {
+	s := newStack(t, "sqlite", "", nil, func(c *config.Config, _ *gateway.Options) { c.Quota = config.DefaultQuota() })
+	a := s.export(t, demo.KeyAcme, `{ invoices(first: 900000) { nodes { number } } }`, nil, "format=csv", nil)
+	if a.status != 200 || !strings.Contains(a.header.Get("RateLimit"), `"export-tenant-burst";r=90;`) {
+		t.Fatalf("%d %q %.200s", a.status, a.header.Get("RateLimit"), a.body)
+	}
+}

@@ -108,10 +108,10 @@ func (h *Handler) charge(ctx context.Context, w http.ResponseWriter, pl *plan.Pl
 	if release, err = h.o.Quota.Acquire(ctx, s, quota.Export); err != nil {
 		return func() {}, b, err
 	}
-	costs := map[quota.Class]int64{}
-	for c, n := range pl.CostByClass() {
-		costs[quota.Class(c)] = int64(n)
-	}
+	// An export costs its class weight once, like one page: its rows are charged to the rows
+	// budget as they stream, so first (up to max_export_rows) does not scale the cost.
+	weight := h.o.Plan.Weights[plan.Export]
+	costs := map[quota.Class]int64{quota.Class(pl.Class()): int64(plan.FieldCost(weight, 1, true, false))}
 	d, err := h.o.Quota.Charge(ctx, s, costs)
 	d.SetHeaders(w.Header())
 	return release, b, err
