@@ -15,6 +15,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -358,7 +359,10 @@ func memory(ctx context.Context, o *options, dir string, stdout io.Writer) error
 	if err := bigDatabase(ctx, o); err != nil {
 		return err
 	}
-	dsn := strings.Replace(o.pg, "/vgbench", "/vgexport10m", 1)
+	dsn, err := withDatabase(o.pg, "vgexport10m")
+	if err != nil {
+		return err
+	}
 	catalog := `views:
   - name: Big
     field: big
@@ -403,7 +407,10 @@ func memory(ctx context.Context, o *options, dir string, stdout io.Writer) error
 // once (a finished load is stamped in the table's comment).
 func bigDatabase(ctx context.Context, o *options) error {
 	admin := func(db, sql string) (string, error) {
-		u := strings.Replace(o.admin, "/postgres", "/"+db, 1)
+		u, err := withDatabase(o.admin, db)
+		if err != nil {
+			return "", err
+		}
 		out, err := exec.CommandContext(ctx, "psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", u, "-c", sql).CombinedOutput()
 		return strings.TrimSpace(string(out)), err
 	}
@@ -431,4 +438,14 @@ COMMENT ON TABLE big IS '%s';`, o.bigRows, stamp)
 		return fmt.Errorf("load: %v %s", err, out)
 	}
 	return nil
+}
+
+// withDatabase returns the Postgres URL u naming database db instead.
+func withDatabase(u, db string) (string, error) {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "", fmt.Errorf("bad URL: %v", err)
+	}
+	p.Path = "/" + db
+	return p.String(), nil
 }
