@@ -18,12 +18,15 @@ type Streamer interface {
 	Stream(ctx context.Context, sql string, args []any, timeout time.Duration, fn func(replica.Rows) error) error
 }
 
+// DefaultStreamTimeout is the timeout of a streamed statement whose options set none.
+const DefaultStreamTimeout = 10 * time.Minute
+
 // ErrNoStream reports a source that cannot stream (a Runner that is no Streamer).
 var ErrNoStream = errors.New("the source cannot stream a statement")
 
 // StreamOptions says how to run a streamed statement and what to log of it.
 type StreamOptions struct {
-	Timeout time.Duration // the statement's timeout (the export's, not the GraphQL one)
+	Timeout time.Duration // the statement's timeout (the export's, not the GraphQL one); 0: DefaultStreamTimeout
 	Class   string        // the query log's class
 	Bytes   func() int64  // what the caller has written of the rows when the statement ends; nil: 0
 }
@@ -38,6 +41,9 @@ func (rd *Read) Stream(ctx context.Context, o StreamOptions, fn func(row []any) 
 	s, ok := rd.src.Runner.(Streamer)
 	if !ok {
 		return 0, fmt.Errorf("query %s: %w", q.View.Field, ErrNoStream)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultStreamTimeout
 	}
 	start := rd.r.o.Now()
 	var n int64
