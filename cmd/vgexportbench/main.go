@@ -40,7 +40,7 @@ func main() {
 type options struct {
 	pg, admin, bin string
 	rounds         int
-	big            bool
+	big, speed     bool
 	bigRows        int
 }
 
@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.admin, "admin", "postgres://postgres@127.0.0.1:5432/postgres", "a superuser URL, for -big's database")
 	fs.StringVar(&o.bin, "bin", "", "the viewgate binary (default: go build ./cmd/viewgate)")
 	fs.IntVar(&o.rounds, "rounds", 3, "rounds; the order of the contenders rotates each round")
+	fs.BoolVar(&o.speed, "throughput", true, "measure throughput against psql (false: only -big)")
 	fs.BoolVar(&o.big, "big", false, "also measure peak RSS of 1M- and 10M-row exports (creates database vgexport10m once, about 1 GB)")
 	fs.IntVar(&o.bigRows, "big-rows", 10_000_000, "rows of -big's table")
 	if err := fs.Parse(args); err != nil {
@@ -76,8 +77,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	}
-	if err := throughput(ctx, o, dir, stdout); err != nil {
-		return err
+	if o.speed {
+		if err := throughput(ctx, o, dir, stdout); err != nil {
+			return err
+		}
 	}
 	if o.big {
 		return memory(ctx, o, dir, stdout)
@@ -425,7 +428,7 @@ func bigDatabase(ctx context.Context, o *options) error {
 	fmt.Fprintf(os.Stderr, "vgexportbench: loading %d rows into vgexport10m.big (once)…\n", o.bigRows)
 	load := fmt.Sprintf(`DROP TABLE IF EXISTS big CASCADE;
 CREATE TABLE big AS SELECT g::bigint AS id, 'INV-' || lpad(g::text, 9, '0') AS number,
-  (ARRAY['draft','open','paid','void'])[1 + g %% 4] AS status, ((g * 7919) %% 1000000) / 100.0 AS amount,
+  (ARRAY['draft','open','paid','void'])[1 + g %% 4] AS status, ((g::bigint * 7919) %% 1000000) / 100.0 AS amount,
   timestamptz '2020-01-01' + g * interval '1 second' AS issued_at FROM generate_series(1, %d) g;
 ALTER TABLE big ADD PRIMARY KEY (id);
 CREATE VIEW v_big AS SELECT id, number, status, amount::numeric(12,2) AS amount, issued_at FROM big;
