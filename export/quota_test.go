@@ -79,6 +79,10 @@ func TestExportQuotaMidStream(t *testing.T) {
 	}
 
 	clk.advance(24 * time.Hour)
+	if cut := s.export(t, demo.KeyAcme, q, nil, "format=csv", nil); cut.status != 200 || cut.err == nil {
+		t.Errorf("a CSV export over the budget without checkpoints: %d, read error %v; want the body cut", cut.status, cut.err)
+	}
+	clk.advance(24 * time.Hour)
 	nd := s.export(t, demo.KeyAcme, q, nil, "format=ndjson", nil)
 	lines := strings.Split(strings.TrimSuffix(string(nd.body), "\n"), "\n")
 	if n := len(lines); n != 1001 || !strings.HasPrefix(lines[1000], `{"@error":{"message":"the export rows budget is spent`) ||
@@ -106,5 +110,35 @@ func TestExportCostIgnoresRows(t *testing.T) {
 	a := s.export(t, demo.KeyAcme, `{ invoices(first: 900000) { nodes { number } } }`, nil, "format=csv", nil)
 	if a.status != 200 || !strings.Contains(a.header.Get("RateLimit"), `"export-tenant-burst";r=90;`) {
 		t.Fatalf("%d %q %.200s", a.status, a.header.Get("RateLimit"), a.body)
+	}
+}
+
+// TestExportFailureAfterFirstByte: a view holding more rows than its max_export_rows fails at
+// that row, after the status went out: NDJSON ends with an error line (no resume: resuming
+// cannot help), CSV's chunked body is aborted, and with checkpoints a control line says so.
+func TestExportFailureAfterFirstByte(t *testing.T) {
+	catalog := bytes.Replace(demo.Catalog(), []byte("    export: true\n"), []byte("    export: true\n    max_export_rows: 100\n"), 1)
+	s := newStack(t, "sqlite", "", catalog, nil)
+	q := `{ invoices { nodes { number } } }`
+	nd := s.export(t, demo.KeyAcme, q, nil, "format=ndjson", nil)
+	lines := strings.Split(strings.TrimSuffix(string(nd.body), "\n"), "\n")
+	if nd.status != 200 || len(lines) != 101 || !strings.HasPrefix(lines[100], `{"@error":{"message":"the export is over the view's max_export_rows`) ||
+		!strings.Contains(lines[100], `"code":"QUERY_TOO_COMPLEX","rows":100}}`) || nd.trailer.Get(export.TrailerStatus) != "error" {
+		t.Errorf("NDJSON: %d, %d lines, last %s, trailers %v", nd.status, len(lines), lines[len(lines)-1], nd.trailer)
+	}
+	c := s.export(t, demo.KeyAcme, q, nil, "format=csv", nil)
+	if c.status != 200 || c.err == nil {
+		t.Errorf("CSV: %d, body read error %v; want the body cut", c.status, c.err)
+	}
+	cp := s.export(t, demo.KeyAcme, q, nil, "format=csv&checkpoints=true", nil)
+	if _, last := split(t, cp.body); last.Kind != export.KindError || last.Code != "QUERY_TOO_COMPLEX" || last.Token != "-" || last.Rows != 100 {
+		t.Errorf("with checkpoints: last control %+v", last)
+	}
+	if first := s.export(t, demo.KeyAcme, `{ invoices(first: 100) { nodes { number } } }`, nil, "format=ndjson", nil); strings.Count(string(first.body), "\n") != 100 ||
+		first.trailer.Get(export.TrailerStatus) != "complete" {
+		t.Errorf("first: 100 is a whole export: %q", first.trailer)
+	}
+	if !strings.Contains(s.log.String(), `"exportStatus":"error"`) || !strings.Contains(s.log.String(), "export failed after its first row") {
+		t.Errorf("the failure is not logged:\n%s", s.log)
 	}
 }

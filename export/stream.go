@@ -49,6 +49,7 @@ type stream struct {
 	budget  quota.RowBudget
 	left    int64  // rows the budget allows before the next charge
 	release func() // gives the tenant's export slot back
+	cause   error  // what the row callback stopped the statement with
 	pending int64  // rows sent and not yet charged
 
 	started bool
@@ -107,8 +108,17 @@ func (s *stream) wireBytes() int64 {
 }
 
 // row writes one row; it charges the rows budget every CheckpointRows rows, and stops when the
-// budget is spent or the view holds more than it may export.
+// budget is spent or the view holds more than it may export. Its error is kept as the cause,
+// which the stream reports without the layers that wrap it on its way back.
 func (s *stream) row(row []any) error {
+	err := s.write(row)
+	if err != nil {
+		s.cause = err
+	}
+	return err
+}
+
+func (s *stream) write(row []any) error {
 	if s.sent == s.limit {
 		if s.capped {
 			return fmt.Errorf("%w: %s exports at most %d rows; narrow the export with where", ErrTooManyRows, s.rd.View.Field, s.rd.View.MaxExportRows)
@@ -268,6 +278,9 @@ func (s *stream) finish(ctx context.Context) {
 // with checkpoints a control line (then a clean end); NDJSON an error line; CSV without
 // checkpoints aborts the chunked body (no terminating chunk, no gzip footer).
 func (s *stream) fail(ctx context.Context, err error) {
+	if s.cause != nil && errors.Is(err, s.cause) {
+		err = s.cause
+	}
 	if s.pending > 0 {
 		if cerr := s.charge(); cerr != nil {
 			s.h.o.Log.WarnContext(ctx, "export rows not charged", "error", cerr.Error())
