@@ -90,21 +90,23 @@ type Catalog struct {
 
 // View is one exposed database view.
 type View struct {
-	Name          string      `yaml:"name"`          // GraphQL type name
-	Field         string      `yaml:"field"`         // GraphQL root field
-	Source        string      `yaml:"source"`        // source name from the config
-	Relation      string      `yaml:"relation"`      // [schema.]name of the view
-	AllowTable    bool        `yaml:"allow_table"`   // the relation may be a base table
-	Description   string      `yaml:"description"`   // GraphQL description
-	TenantColumn  string      `yaml:"tenant_column"` // filtered by the caller's tenant, never exposed
-	Key           []string    `yaml:"key"`           // unique, NOT NULL: the keyset tiebreaker
-	DefaultOrder  []OrderTerm `yaml:"default_order"`
-	MaxPageSize   int         `yaml:"max_page_size"`
-	Roles         []string    `yaml:"roles"`
-	Export        bool        `yaml:"export"`
-	MaxExportRows int         `yaml:"max_export_rows"` // rows one export may read (default DefaultMaxExportRows)
-	Search        []string    `yaml:"search"`
-	Columns       []*Column   `yaml:"columns"`
+	Name         string      `yaml:"name"`          // GraphQL type name
+	Field        string      `yaml:"field"`         // GraphQL root field
+	Source       string      `yaml:"source"`        // source name from the config
+	Relation     string      `yaml:"relation"`      // [schema.]name of the view
+	AllowTable   bool        `yaml:"allow_table"`   // the relation may be a base table
+	Description  string      `yaml:"description"`   // GraphQL description
+	TenantColumn string      `yaml:"tenant_column"` // filtered by the caller's tenant, never exposed
+	Key          []string    `yaml:"key"`           // unique, NOT NULL: the keyset tiebreaker
+	DefaultOrder []OrderTerm `yaml:"default_order"`
+	MaxPageSize  int         `yaml:"max_page_size"`
+	Roles        []string    `yaml:"roles"`
+	Export       bool        `yaml:"export"`
+	Search       []string    `yaml:"search"`
+	Columns      []*Column   `yaml:"columns"`
+
+	// MaxExportRows is the rows one export may read (default DefaultMaxExportRows).
+	MaxExportRows int `yaml:"max_export_rows"`
 
 	byName map[string]*Column
 }
