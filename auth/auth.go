@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -72,17 +73,15 @@ func NewKeys(keys []Key, anonymous *Principal) (*Keys, error) {
 }
 
 // Authenticate returns the principal for the request's key (X-API-Key, or Authorization: Bearer);
-// it returns ErrNoCredentials or ErrUnknownKey otherwise. Keys in the URL are never read.
+// it returns ErrNoCredentials, ErrTwoCredentials, ErrBadHeader or ErrUnknownKey otherwise. Keys
+// in the URL are never read.
 func (k *Keys) Authenticate(r *http.Request) (*Principal, error) {
-	secret := Credential(r)
-	if secret == "" && CredentialSent(r) {
-		return nil, ErrBadHeader
-	}
-	if secret == "" {
-		if k.anonymous != nil {
-			return k.anonymous, nil
-		}
-		return nil, ErrNoCredentials
+	secret, err := credential(r)
+	switch {
+	case errors.Is(err, ErrNoCredentials) && k.anonymous != nil:
+		return k.anonymous, nil
+	case err != nil:
+		return nil, err
 	}
 	return k.Lookup(secret)
 }
@@ -103,22 +102,31 @@ func (k *Keys) Lookup(secret string) (*Principal, error) {
 	return found, nil
 }
 
-// CredentialSent reports whether the request carries an Authorization or X-API-Key header at all,
-// readable or not: a request that tried to authenticate is never anonymous.
-func CredentialSent(r *http.Request) bool {
-	return len(r.Header.Values("X-API-Key")) > 0 || r.Header.Get("Authorization") != ""
-}
-
-// Credential returns the request's credential: the X-API-Key header, else an Authorization: Bearer
-// token (the scheme is case-insensitive), else "". The URL is never read, so a key cannot end up
-// in access logs, proxies or browser history.
-func Credential(r *http.Request) string {
-	if k := strings.TrimSpace(r.Header.Get("X-API-Key")); k != "" {
-		return k
+// credential returns the request's one credential: the X-API-Key header, or an Authorization:
+// Bearer token (the scheme is case-insensitive). It returns ErrNoCredentials when there is none,
+// ErrTwoCredentials when there are both headers or one of them twice, and ErrBadHeader when the
+// one sent is blank or another scheme: a request that tried to authenticate is never anonymous.
+// The URL is never read, so a key cannot end up in access logs, proxies or browser history.
+//
+// Refusing two credentials matters behind a proxy that injects Authorization: were one of them
+// preferred, a client could send its own and pick its identity.
+func credential(r *http.Request) (string, error) {
+	keys := r.Header.Values("X-API-Key")
+	authz := slices.DeleteFunc(slices.Clone(r.Header.Values("Authorization")), func(v string) bool { return v == "" })
+	switch n := len(keys) + len(authz); {
+	case n == 0:
+		return "", ErrNoCredentials
+	case n > 1:
+		return "", ErrTwoCredentials
+	case len(keys) == 1:
+		if k := strings.TrimSpace(keys[0]); k != "" {
+			return k, nil
+		}
+		return "", ErrBadHeader
 	}
-	scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
+	scheme, token, _ := strings.Cut(strings.TrimSpace(authz[0]), " ")
+	if token = strings.TrimSpace(token); !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", ErrBadHeader
 	}
-	return strings.TrimSpace(token)
+	return token, nil
 }

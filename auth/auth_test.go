@@ -94,3 +94,37 @@ func TestChainMalformedIsNotAnonymous(t *testing.T) {
 		t.Errorf("no headers: got %v %v, want the anonymous principal", p, err)
 	}
 }
+
+// TestTwoCredentials: a request carrying more than one credential is refused, whichever would
+// have matched, so a client cannot pick its identity next to one a proxy injects.
+func TestTwoCredentials(t *testing.T) {
+	const secret = "secret-a-0123456789"
+	keys, err := NewKeys([]Key{{ID: "a", Tenant: "acme", Roles: []string{"reporting"}, Secret: secret}}, &Principal{CredentialID: "anonymous"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := &Chain{Static: keys, Anonymous: &Principal{CredentialID: "anonymous"}}
+	for name, h := range map[string]http.Header{
+		"key and bearer":     {"X-Api-Key": {secret}, "Authorization": {"Bearer " + secret}},
+		"key and basic":      {"X-Api-Key": {secret}, "Authorization": {"Basic dXNlcjpwYXNz"}},
+		"two keys":           {"X-Api-Key": {secret, "secret-b-0123456789"}},
+		"the same key twice": {"X-Api-Key": {secret, secret}},
+		"two bearers":        {"Authorization": {"Bearer " + secret, "Bearer eyJh.eyJ.x"}},
+	} {
+		for authn, a := range map[string]interface {
+			Authenticate(*http.Request) (*Principal, error)
+		}{"chain": chain, "keys": keys} {
+			t.Run(name+"/"+authn, func(t *testing.T) {
+				r := httptest.NewRequest("GET", "/", nil)
+				r.Header = h.Clone()
+				p, err := a.Authenticate(r)
+				if !errors.Is(err, ErrTwoCredentials) || p != nil {
+					t.Fatalf("got %v %v, want ErrTwoCredentials", p, err)
+				}
+				if Reason(err) != "two_credentials" || Description(err) != ErrTwoCredentials.Error() {
+					t.Errorf("reason %q, description %q", Reason(err), Description(err))
+				}
+			})
+		}
+	}
+}

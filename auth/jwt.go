@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -234,8 +236,8 @@ func (j *JWT) Verify(ctx context.Context, token string) (*Principal, error) {
 	}
 	p := j.principal(claims)
 	v := &verified{p: p, kid: h.Kid, key: jk}
-	v.exp, _ = numericDate(claims["exp"])
-	v.nbf, _ = numericDate(claims["nbf"])
+	v.exp, _, _ = numericDate(claims, "exp") // checked by checkClaims
+	v.nbf, _, _ = numericDate(claims, "nbf")
 	j.vmu.Lock()
 	if len(j.verified) >= maxVerified {
 		clear(j.verified)
@@ -345,7 +347,18 @@ func (j *JWT) export(k jwk.Key) (any, error) {
 // checkClaims checks iss, aud, exp, nbf and iat (with Skew) and refuses ID tokens unless allowed.
 func (j *JWT) checkClaims(h *header, c map[string]any) error {
 	iss, _ := c["iss"].(string)
-	exp, hasExp := numericDate(c["exp"])
+	exp, hasExp, err := numericDate(c, "exp")
+	if err != nil {
+		return err
+	}
+	nbf, _, err := numericDate(c, "nbf")
+	if err != nil {
+		return err
+	}
+	iat, _, err := numericDate(c, "iat")
+	if err != nil {
+		return err
+	}
 	if iss == "" || !hasExp || c["aud"] == nil {
 		return ErrMissingClaims
 	}
@@ -359,10 +372,10 @@ func (j *JWT) checkClaims(h *header, c map[string]any) error {
 	if !now.Before(exp.Add(j.o.Skew)) {
 		return ErrExpired
 	}
-	if nbf, ok := numericDate(c["nbf"]); ok && now.Add(j.o.Skew).Before(nbf) {
+	if now.Add(j.o.Skew).Before(nbf) { // an absent nbf is the zero time
 		return ErrNotYetValid
 	}
-	if iat, ok := numericDate(c["iat"]); ok && now.Add(j.o.Skew).Before(iat) {
+	if now.Add(j.o.Skew).Before(iat) {
 		return fmt.Errorf("%w: issued in the future", ErrNotYetValid)
 	}
 	if !j.o.AcceptIDTokens && isIDToken(h, c) {
@@ -389,16 +402,31 @@ func isIDToken(h *header, c map[string]any) bool {
 	return nonce || atHash
 }
 
-func numericDate(v any) (time.Time, bool) {
+// maxNumericDate bounds a NumericDate, in seconds either side of 1970: about 31,700 years, far
+// beyond any real expiry, and small enough that adding the skew cannot overflow a time.Time.
+const maxNumericDate = 1e12
+
+// numericDate reads the NumericDate claim name (RFC 7519 §2: seconds since 1970, fractions
+// allowed); set is false when the claim is absent or null. A value that is not a JSON number is
+// ErrMalformed. Values past ±maxNumericDate seconds, including those beyond a float64's range,
+// read as that bound, so a far-future nbf stays in the future and a far-future exp never passes.
+func numericDate(c map[string]any, name string) (t time.Time, set bool, err error) {
+	v := c[name]
+	if v == nil {
+		return time.Time{}, false, nil
+	}
 	n, ok := v.(json.Number)
 	if !ok {
-		return time.Time{}, false
+		return time.Time{}, true, fmt.Errorf("%w: the %s claim is not a number", ErrMalformed, name)
 	}
-	f, err := n.Float64()
-	if err != nil {
-		return time.Time{}, false
+	// Past a float64's range ParseFloat returns ±Inf (or 0 below it) with ErrRange: clamped below.
+	f, err := strconv.ParseFloat(n.String(), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return time.Time{}, true, fmt.Errorf("%w: the %s claim is not a number", ErrMalformed, name)
 	}
-	return time.Unix(0, 0).Add(time.Duration(f * float64(time.Second))), true
+	f = max(-maxNumericDate, min(f, maxNumericDate))
+	sec := math.Floor(f)
+	return time.Unix(int64(sec), int64(math.Round((f-sec)*1e9))), true, nil
 }
 
 func audiences(v any) []string {

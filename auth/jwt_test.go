@@ -2,7 +2,9 @@ package auth_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -97,6 +99,8 @@ func TestJWTFailures(t *testing.T) {
 		return cl
 	}
 	sign := func(cl map[string]any) string { return iss.Sign(t, "rsa-1", cl, nil) }
+	year2300 := time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	frac := func(sec int64, digits string) json.Number { return json.Number(fmt.Sprintf("%d.%s", sec, digits)) }
 	tok := sign(valid())
 	cases := []struct {
 		name  string
@@ -128,6 +132,30 @@ func TestJWTFailures(t *testing.T) {
 		{"id token (at_hash, no typ)", iss.Sign(t, "rsa-1", with("at_hash", "x"), map[string]any{"typ": nil}), auth.ErrIDToken},
 		{"id token (token_use)", iss.Sign(t, "rsa-1", with("token_use", "id"), map[string]any{"typ": "JWT"}), auth.ErrIDToken},
 		{"at+jwt with nonce is an access token", iss.Sign(t, "rsa-1", with("nonce", "x"), map[string]any{"typ": "at+jwt"}), nil},
+		// NumericDates far from now: time.Duration holds only ±292 years of nanoseconds.
+		{"exp past 2262 is valid", sign(with("exp", year2300)), nil},
+		{"exp 1e300 is valid", sign(with("exp", json.Number("1e300"))), nil},
+		{"exp past float64 is valid", sign(with("exp", json.Number("1e400"))), nil},
+		{"nbf past 2262", sign(with("nbf", year2300)), auth.ErrNotYetValid},
+		{"nbf 1e300", sign(with("nbf", json.Number("1e300"))), auth.ErrNotYetValid},
+		{"nbf past float64", sign(with("nbf", json.Number("1e400"))), auth.ErrNotYetValid},
+		{"iat past 2262", sign(with("iat", year2300)), auth.ErrNotYetValid},
+		{"iat past float64", sign(with("iat", json.Number("1e400"))), auth.ErrNotYetValid},
+		{"exp negative", sign(with("exp", -1)), auth.ErrExpired},
+		{"exp before 1678", sign(with("exp", json.Number("-1e300"))), auth.ErrExpired},
+		{"exp below float64", sign(with("exp", json.Number("-1e400"))), auth.ErrExpired},
+		{"nbf before 1678", sign(with("nbf", json.Number("-1e300"))), nil},
+		{"nbf below float64", sign(with("nbf", json.Number("-1e400"))), nil},
+		{"nbf a tiny fraction after 1970", sign(with("nbf", json.Number("1e-400"))), nil},
+		{"exp fraction within skew", sign(with("exp", frac(now.Unix()-30, "25"))), nil},
+		{"exp fraction past skew", sign(with("exp", frac(now.Unix()-31, "75"))), auth.ErrExpired},
+		{"nbf fraction within skew", sign(with("nbf", frac(now.Unix()+29, "5"))), nil},
+		{"nbf fraction past skew", sign(with("nbf", frac(now.Unix()+30, "5"))), auth.ErrNotYetValid},
+		{"exp not a number", sign(with("exp", "2300-01-01")), auth.ErrMalformed},
+		{"nbf not a number", sign(with("nbf", fmt.Sprint(now.Add(time.Hour).Unix()))), auth.ErrMalformed},
+		{"iat not a number", sign(with("iat", true)), auth.ErrMalformed},
+		{"NaN is not JSON", iss.SignPayload(t, "rsa-1", []byte(`{"iss":"`+iss.URL+`","aud":"`+authtest.Audience+`","exp":NaN}`), nil), auth.ErrMalformed},
+		{"Infinity is not JSON", iss.SignPayload(t, "rsa-1", []byte(`{"iss":"`+iss.URL+`","aud":"`+authtest.Audience+`","exp":Infinity}`), nil), auth.ErrMalformed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

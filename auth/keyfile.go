@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/base32"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"os"
@@ -31,7 +30,7 @@ var b32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(bas
 // StoredKey is one key of a keys file: everything but the secret, which is kept only as a hash.
 type StoredKey struct {
 	ID      string     `yaml:"id"`
-	Tenant  string     `yaml:"tenant"`
+	Tenant  string     `yaml:"tenant,omitempty"` // "": reads only views without a tenant_column
 	Roles   []string   `yaml:"roles,flow"`
 	Owner   string     `yaml:"owner"`
 	Created time.Time  `yaml:"created"`
@@ -89,13 +88,11 @@ func NewKeyID() (string, error) {
 	return "k-" + hex.EncodeToString(b), nil
 }
 
-// ReadKeysFile parses the keys file at path; a missing file is an empty one. It fails on unknown
-// fields, duplicate ids or hashes, and entries without id, tenant, expiry or a 64-hex-digit hash.
+// ReadKeysFile parses the keys file at path; a missing file is an error wrapping fs.ErrNotExist.
+// It fails on unknown fields, duplicate ids or hashes, and entries without id, expiry or a
+// 64-hex-digit hash. A key without a tenant reads only views without a tenant_column.
 func ReadKeysFile(path string) (*KeysFile, error) {
 	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return &KeysFile{}, nil
-	}
 	if err != nil {
 		return nil, fmt.Errorf("read keys file: %w", err)
 	}
@@ -118,8 +115,6 @@ func ParseKeysFile(b []byte) (*KeysFile, error) {
 			problem = "id is required"
 		case ids[k.ID]:
 			problem = "duplicate id " + k.ID
-		case k.Tenant == "":
-			problem = "tenant is required"
 		case k.Expires.IsZero():
 			problem = "expires is required"
 		case len(k.SHA256) != 64 || strings.Trim(k.SHA256, "0123456789abcdef") != "":

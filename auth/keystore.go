@@ -2,7 +2,9 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
@@ -51,6 +53,9 @@ func NewKeyStore(o KeyStoreOptions) (*KeyStore, error) {
 	if err := s.Reload(); err != nil {
 		return nil, err
 	}
+	if _, err := os.Stat(o.Path); errors.Is(err, fs.ErrNotExist) {
+		o.Log.Warn("keys file does not exist yet: it holds no keys until viewgate keys create makes it", "path", o.Path)
+	}
 	return s, nil
 }
 
@@ -75,6 +80,9 @@ func (s *KeyStore) reload() error {
 		st.mtime, st.size = fi.ModTime(), fi.Size()
 	}
 	f, err := ReadKeysFile(s.o.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		f, err = &KeysFile{}, nil // none yet: the poll loads it once viewgate keys create makes it
+	}
 	if err != nil {
 		return err
 	}

@@ -192,7 +192,6 @@ func TestParseKeysFileRejects(t *testing.T) {
 	h := strings.Repeat("a", 64)
 	for name, in := range map[string]string{
 		"unknown field": "keys: [{id: a, tenant: t, expires: 2027-01-01T00:00:00Z, sha256: " + h + ", secret: x}]",
-		"no tenant":     "keys: [{id: a, expires: 2027-01-01T00:00:00Z, sha256: " + h + "}]",
 		"bad hash":      "keys: [{id: a, tenant: t, expires: 2027-01-01T00:00:00Z, sha256: xyz}]",
 		"no expiry":     "keys: [{id: a, tenant: t, sha256: " + h + "}]",
 		"duplicate id":  "keys: [{id: a, tenant: t, expires: 2027-01-01T00:00:00Z, sha256: " + h + "}, {id: a, tenant: t, expires: 2027-01-01T00:00:00Z, sha256: " + strings.Repeat("b", 64) + "}]",
@@ -200,6 +199,30 @@ func TestParseKeysFileRejects(t *testing.T) {
 		if _, err := auth.ParseKeysFile([]byte(in)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestKeysFileWithoutTenant: a key may name no tenant; its principal reads only untenanted views.
+func TestKeysFileWithoutTenant(t *testing.T) {
+	s, err := auth.NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "keys.yaml")
+	in := "keys: [{id: k-dash, roles: [public], owner: dashboard, expires: 2099-01-01T00:00:00Z, sha256: " + auth.HashSecret(s) + "}]"
+	if err := os.WriteFile(path, []byte(in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := auth.NewKeyStore(auth.KeyStoreOptions{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := store.Lookup(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Tenant != "" || p.CredentialID != "k-dash" {
+		t.Errorf("principal %+v, want k-dash without a tenant", p)
 	}
 }
 

@@ -17,7 +17,7 @@ func ViewgateAuth(ctx context.Context, driver, dsn string, conns int, authn serv
 	if err != nil {
 		return nil, nil, err
 	}
-	h, err = viewgateWith(src, authn)
+	h, _, err = viewgateWith(src, authn, nil, "")
 	if err != nil {
 		src.Close()
 		return nil, nil, err

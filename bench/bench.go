@@ -56,35 +56,67 @@ func NewRequest(ctx context.Context, url string) (*http.Request, error) {
 }
 
 // Viewgate returns viewgate's HTTP handler on the demo database at dsn, wired as cmd/viewgate
-// wires it, with the access log and query log formatted and discarded; driver is "postgres",
-// "mysql" or "sqlite". It returns an error if the source cannot be opened; close releases it.
+// wires it, with the access log and query log formatted and discarded and quotas off; driver is
+// "postgres", "mysql" or "sqlite". It returns an error if the source cannot be opened; close
+// releases it.
 func Viewgate(ctx context.Context, driver, dsn string, conns int) (h http.Handler, close func(), err error) {
+	return ViewgateConfig(ctx, driver, dsn, conns, nil)
+}
+
+// ViewgateConfig is Viewgate with edit applied to the config first (nil: none), to measure a
+// setting against the default side by side.
+func ViewgateConfig(ctx context.Context, driver, dsn string, conns int, edit func(*config.Config)) (h http.Handler, close func(), err error) {
+	return viewgateOpen(ctx, driver, dsn, conns, edit, "")
+}
+
+// ViewgateQuota is Viewgate with quotas q (store keys under prefix; "" for the default), so that
+// the cost of charging every request can be measured against quotas off on the same source.
+func ViewgateQuota(ctx context.Context, driver, dsn string, conns int, q config.Quota, prefix string) (h http.Handler, close func(), err error) {
+	return viewgateOpen(ctx, driver, dsn, conns, func(c *config.Config) { c.Quota = q }, prefix)
+}
+
+// HighQuota is the built-in plan with every limit at its maximum, so that a benchmark pays for
+// charging every request but is never refused.
+func HighQuota() config.Quota {
+	q := config.DefaultQuota()
+	w := config.Windows{Burst: config.Rate{Limit: 1e9, Window: time.Second}, Sustained: config.Rate{Limit: 1e9, Window: time.Hour}}
+	p := config.Plan{}
+	for _, c := range config.QuotaClasses {
+		p[c] = config.ClassLimits{Tenant: w, Credential: w}
+	}
+	q.Plans[config.StandardPlan] = p
+	return q
+}
+
+func viewgateOpen(ctx context.Context, driver, dsn string, conns int, edit func(*config.Config), prefix string) (http.Handler, func(), error) {
 	src, err := replica.Open(ctx, replica.Options{Name: demo.SourceName, Driver: driver, DSN: dsn, MaxConns: conns, StatementTimeout: 5 * time.Second})
 	if err != nil {
 		return nil, nil, err
 	}
-	h, err = viewgateOn(src)
+	h, closeGW, err := viewgateWith(src, nil, edit, prefix)
 	if err != nil {
 		src.Close()
 		return nil, nil, err
 	}
-	return h, src.Close, nil
+	return h, func() { closeGW(); src.Close() }, nil
 }
 
 // runner is what viewgate's handler reads from: a replica.Source or a replica.Router.
 type runner = gateway.Source
 
 func viewgateOn(src runner) (http.Handler, error) {
-	return viewgateWith(src, nil)
+	h, _, err := viewgateWith(src, nil, nil, "")
+	return h, err
 }
 
-// viewgateWith is viewgateOn with authn in place of the demo keys (nil: the demo keys). The
-// handler is the gateway's, assembled as cmd/viewgate assembles it, with the access log and the
-// query log formatted and discarded.
-func viewgateWith(src runner, authn server.Authenticator) (http.Handler, error) {
+// viewgateWith is viewgateOn with authn in place of the demo keys (nil: the demo keys), edit
+// applied to the config (nil: none) and the quota store's keys under prefix. The handler is the
+// gateway's, assembled as cmd/viewgate assembles it, with the access log and the query log
+// formatted and discarded; quotas are off unless edit turns them on.
+func viewgateWith(src runner, authn server.Authenticator, edit func(*config.Config), prefix string) (http.Handler, func(), error) {
 	cat, err := views.ParseCatalog(demo.Catalog())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg := &config.Config{
 		Env: "bench", CursorSecret: cursorSecret, Limits: config.DefaultLimits(), QueryLog: config.DefaultQueryLog(),
@@ -93,14 +125,17 @@ func viewgateWith(src runner, authn server.Authenticator) (http.Handler, error) 
 			{ID: "demo-globex", Tenant: demo.TenantGlobex, Roles: []string{"reporting"}, Key: demo.KeyGlobex},
 		},
 	}
+	if edit != nil {
+		edit(cfg)
+	}
 	g, err := gateway.New(context.Background(), gateway.Options{
 		Config: cfg, Catalog: cat, Log: gateway.NewLogger(io.Discard), Stderr: io.Discard,
-		Sources: map[string]gateway.Source{demo.SourceName: src}, Auth: authn,
+		Sources: map[string]gateway.Source{demo.SourceName: src}, Auth: authn, QuotaKeyPrefix: prefix,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return g.Handler(), nil
+	return g.Handler(), g.Close, nil
 }
 
 // Statement returns the SQL text and arguments viewgate runs for Query on dialect ("postgres",

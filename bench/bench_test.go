@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/viewgate/viewgate/bench"
+	"github.com/viewgate/viewgate/config"
 	"github.com/viewgate/viewgate/dbtest"
 )
 
@@ -29,9 +30,15 @@ func BenchmarkList(b *testing.B) {
 		if err := bench.Same(serve(b, vg), serve(b, mini)); err != nil {
 			b.Fatal(err)
 		}
+		// label_statements off: no application_name, to measure what showing the requestId costs.
+		nolabel := handler(b, func(ctx context.Context) (http.Handler, func(), error) {
+			return bench.ViewgateConfig(ctx, "postgres", dsn, bench.DefaultConns, func(c *config.Config) { c.QueryLog.LabelStatements = false })
+		})
 		b.Run("viewgate", serial(vg))
+		b.Run("viewgate-nolabel", serial(nolabel))
 		b.Run("minimal", serial(mini))
 		b.Run("viewgate-parallel", parallel(vg))
+		b.Run("viewgate-nolabel-parallel", parallel(nolabel))
 		b.Run("minimal-parallel", parallel(mini))
 	})
 	b.Run("sqlite", func(b *testing.B) {

@@ -23,11 +23,13 @@ type Config struct {
 	CursorSecret   string            // resolved secret, >= 32 bytes required (top-level, or per environment: the environment's wins)
 	Sources        map[string]Source // the selected environment's sources, keyed by name
 	APIKeys        []APIKey          // static API keys (top-level, or per environment: a per-environment list replaces the top-level one)
-	AllowAnonymous *Principal        // optional: requests without a key act as this principal (for demos); nil = 401
+	AllowAnonymous *Principal        // optional: requests without a credential act as this principal (top-level or per environment; refused in production); nil = 401
 	Auth           Auth              // keys file and bearer JWTs (config/auth.go)
 	Limits         Limits
 	QueryLog       QueryLog
-	Quota          Quota // top-level, or per environment: the environment's section replaces it whole (config/quota.go)
+	MetricsListen  string // host:port of the Prometheus /metrics listener; "" = none
+	MetricsTenants int    // 0 = no tenant label; N (1..1000) = a tenant label for the first N tenants seen, the rest "other"
+	Quota          Quota  // top-level, or per environment: the environment's section replaces it whole (config/quota.go)
 }
 
 // Source is one database the catalog's views read from.
@@ -53,14 +55,14 @@ type Source struct {
 // APIKey is a static credential that authenticates as a tenant with roles.
 type APIKey struct {
 	ID     string // unique; safe to log
-	Tenant string
+	Tenant string // "" = none: the key reads only views without a tenant_column
 	Roles  []string
 	Key    string // the resolved secret (>= 16 characters); never log it
 }
 
 // Principal is the identity a request acts as.
 type Principal struct {
-	Tenant string
+	Tenant string // "" = none: reads only views without a tenant_column
 	Roles  []string
 }
 
@@ -81,7 +83,7 @@ type Limits struct {
 	RequestDBTime time.Duration // default 10s (100ms..1h): database time one request may spend; later root fields fail once it is spent
 
 	// Bounds on memory and connections held by slow or many clients.
-	MaxInFlight             int           // default 256 (1..100000): requests served at once; more answer 503
+	MaxInFlight             int           // default 64 (1..100000): requests served at once; more answer 503
 	MaxInFlightPerPrincipal int           // default 16 (1..100000): requests one credential has in flight; more answer 429
 	MaxResponseBytes        int64         // default 16 MiB (64 KiB..1 GiB): a bigger answer is refused with QUERY_TOO_COMPLEX
 	WriteTimeout            time.Duration // default 30s (1s..10m): time to send one response to a slow reader
@@ -94,9 +96,22 @@ type Limits struct {
 
 // QueryLog says where executed statements are logged.
 type QueryLog struct {
-	Path          string        // "" = stderr
-	SlowThreshold time.Duration // default 500ms (0..1h); 0 marks every statement slow
-	SlowLogPath   string        // "" = none; MySQL slow-log format file
+	Path          string                   // "" = stderr
+	SlowThreshold time.Duration            // default 500ms (0..1h); 0 marks every statement slow
+	SlowByClass   map[string]time.Duration // slow_threshold_by_class: per quota class, over SlowThreshold
+	SlowByView    map[string]time.Duration // slow_threshold_by_view: per view (root field), over the class's
+	SlowLogPath   string                   // "" = none; MySQL slow-log format file
+	Plans         Plans
+	// LabelStatements (label_statements, default true) shows each statement's requestId and
+	// view to DBAs: application_name on Postgres, a leading comment on MySQL/MariaDB.
+	LabelStatements bool
+}
+
+// Plans says when the plans of slow statements are captured.
+type Plans struct {
+	Interval  time.Duration // default 1h (0..24h): per query ID; 0 = no plans
+	PerMinute int           // default 10 (1..600): captures of all query IDs per minute
+	Timeout   time.Duration // default 2s (100ms..30s): per capture
 }
 
 // Defaults applied to keys that are absent from the file.
@@ -120,7 +135,7 @@ func DefaultLimits() Limits {
 		MaxRootFields:           20,
 		MaxRows:                 5000,
 		RequestDBTime:           10 * time.Second,
-		MaxInFlight:             256,
+		MaxInFlight:             64,
 		MaxInFlightPerPrincipal: 16,
 		MaxResponseBytes:        16 << 20,
 		WriteTimeout:            30 * time.Second,
@@ -131,7 +146,7 @@ func DefaultLimits() Limits {
 
 // DefaultQueryLog returns the query log settings used for keys absent from the query_log section.
 func DefaultQueryLog() QueryLog {
-	return QueryLog{SlowThreshold: 500 * time.Millisecond}
+	return QueryLog{SlowThreshold: 500 * time.Millisecond, Plans: Plans{Interval: time.Hour, PerMinute: 10, Timeout: 2 * time.Second}, LabelStatements: true}
 }
 
 // Load reads the file at path and returns its configuration for env, or an error (a *ValidationError

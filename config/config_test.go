@@ -96,7 +96,7 @@ func TestParseValid(t *testing.T) {
 		},
 		AllowAnonymous: &Principal{Tenant: "acme", Roles: []string{"reporting"}},
 		Limits:         fullLimits(),
-		QueryLog:       QueryLog{Path: "testdata/logs/query.jsonl", SlowThreshold: 250 * time.Millisecond, SlowLogPath: "/var/log/viewgate/slow.log"},
+		QueryLog:       QueryLog{Path: "testdata/logs/query.jsonl", SlowThreshold: 250 * time.Millisecond, SlowLogPath: "/var/log/viewgate/slow.log", Plans: DefaultQueryLog().Plans, LabelStatements: true},
 		Auth:           DefaultAuth(),
 		Quota:          DefaultQuota(),
 	}
@@ -106,7 +106,7 @@ func TestParseValid(t *testing.T) {
 		"erp": {Name: "erp", Driver: "postgres", DSN: "host=staging-db user=viewgate password=erp-pw-s3cret dbname=erp", MaxConns: 10, StatementTimeout: 5 * time.Second},
 	}
 	fullProd := *fullDev
-	fullProd.Env, fullProd.Production = "prod", true
+	fullProd.Env, fullProd.Production, fullProd.AllowAnonymous = "prod", true, nil
 	fullProd.CursorSecret = "prod-cursor-secret-0123456789abcdef-0123"
 	fullProd.Sources = map[string]Source{
 		"erp": {Name: "erp", Driver: "mysql", DSN: "viewgate:prod-erp-pw@tcp(erp-replica:3306)/erp", MaxConns: 50, StatementTimeout: 10 * time.Minute},
@@ -152,6 +152,17 @@ func TestParseValid(t *testing.T) {
 	sizes.Limits.MaxBodyBytes = 2 << 20
 	sizes.Limits.RequestTimeout = time.Minute
 
+	noTenantDev := *minimal
+	noTenantDev.File = "testdata/valid_no_tenant.yaml"
+	noTenantDev.APIKeys = []APIKey{
+		{ID: "dashboard", Roles: []string{"public"}, Key: "acme-key-0123456789abcdef"},
+		{ID: "acme-reporting", Tenant: "acme", Roles: []string{"reporting"}, Key: "other-key-0123456789abcdef"},
+	}
+	noTenantDev.AllowAnonymous = &Principal{Roles: []string{"public"}}
+	noTenantProd := noTenantDev
+	noTenantProd.Env, noTenantProd.Production, noTenantProd.AllowAnonymous = "prod", true, nil
+	noTenantProd.CursorSecret = "prod-cursor-secret-0123456789abcdef-0123"
+
 	tests := []struct {
 		name     string
 		file     string
@@ -159,6 +170,8 @@ func TestParseValid(t *testing.T) {
 		extraEnv []string
 		want     *Config
 	}{
+		{name: "no tenant, anonymous in dev", file: "valid_no_tenant.yaml", env: "dev", want: &noTenantDev},
+		{name: "no tenant, no anonymous in prod", file: "valid_no_tenant.yaml", env: "prod", want: &noTenantProd},
 		{name: "full, default_env", file: "valid_full.yaml", want: fullDev},
 		{name: "full, VIEWGATE_ENV", file: "valid_full.yaml", extraEnv: []string{"VIEWGATE_ENV", "staging"}, want: &fullStaging},
 		{name: "full, env argument beats VIEWGATE_ENV", file: "valid_full.yaml", env: "prod", extraEnv: []string{"VIEWGATE_ENV", "staging"}, want: &fullProd},
@@ -197,7 +210,7 @@ func TestParseInvalid(t *testing.T) {
 		{file: "invalid_unknown_keys.yaml", problems: 4, secrets: []string{"hunter2"}, want: []string{
 			"line 1: lisen: unknown key (allowed: listen, catalog,",
 			"limits.max_deph: unknown key (allowed: max_body_bytes, max_depth,",
-			"environments.dev.source: unknown key (allowed: production, sources, api_keys, cursor_secret, quota)",
+			"environments.dev.source: unknown key (allowed: production, sources, api_keys, cursor_secret, quota, allow_anonymous)",
 			"environments.dev.sources.erp.pasword: unknown key (allowed: driver, dsn, max_conns, statement_timeout, ",
 		}},
 		{file: "invalid_types.yaml", problems: 13, want: []string{
@@ -231,16 +244,18 @@ func TestParseInvalid(t *testing.T) {
 				"environments.prod.sources.shop.dsn: secrets must be ${ENV} or file: references in prod",
 				`environments.live.api_keys[0].key: secrets must be ${ENV} or file: references in prod (environment "live"`,
 			}},
-		{file: "invalid_api_keys.yaml", problems: 9, secrets: []string{testEnvVars["ACME_KEY"]}, want: []string{
+		{file: "invalid_api_keys.yaml", problems: 7, secrets: []string{testEnvVars["ACME_KEY"]}, want: []string{
 			`api_keys[1].id: duplicate id "acme" (also api_keys[0])`,
 			`api_keys[2].id: "no spaces" must be letters`,
-			"api_keys[2].tenant: is required",
 			"api_keys[2].roles[0]: must not be empty",
 			"api_keys[2].key: is the same key as api_keys[0]",
 			"api_keys[3].id: is required",
 			"api_keys[3].key: is required",
 			"api_keys[4]: must be a mapping",
-			"allow_anonymous.tenant: is required",
+		}},
+		{file: "invalid_prod_anonymous.yaml", env: "dev", problems: 2, want: []string{
+			`line 3: allow_anonymous: is refused in production environments (environment "prod" uses it): give every caller an API key or a token; to allow it elsewhere, set environments.<name>.allow_anonymous there instead`,
+			`line 11: environments.live.allow_anonymous: is refused in production environments (environment "live" uses it): give every caller an API key or a token`,
 		}},
 		{file: "invalid_environments.yaml", env: "prod", problems: 4, want: []string{
 			`default_env: unknown environment "qa" (available: dev, prod, staging)`,
@@ -329,7 +344,7 @@ func TestValidSamplesCovered(t *testing.T) {
 	for _, s := range samples {
 		got = append(got, filepath.Base(s))
 	}
-	want := []string{"valid_byte_sizes.yaml", "valid_full.yaml", "valid_merge.yaml", "valid_minimal.yaml"}
+	want := []string{"valid_byte_sizes.yaml", "valid_full.yaml", "valid_merge.yaml", "valid_minimal.yaml", "valid_no_tenant.yaml"}
 	slices.Sort(got)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("valid samples changed; add a TestParseValid case (-want +got):\n%s", diff)
@@ -422,4 +437,46 @@ func TestConfigStringHidesSecrets(t *testing.T) {
 // nodeAtLine returns a scalar node that claims to be on line.
 func nodeAtLine(line int) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Line: line}
+}
+
+// TestKeysFile: the keys file path is read without resolving any secret, and anchored to the
+// config's directory; a structural problem is still reported.
+func TestKeysFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const rest = "catalog: c.yaml\ncursor_secret: ${UNSET_SECRET}\napi_keys: [{id: a, key: '${UNSET_KEY}'}]\n" +
+		"environments: {prod: {sources: {a: {driver: postgres, dsn: 'file:/nonexistent/dsn'}}}}\n"
+	getenv := fakeEnv(map[string]string{"KEYS": "k"})
+	for _, tc := range []struct {
+		name, body, want, wantErr string
+	}{
+		{"relative", "auth: {keys_file: keys.yaml}\n" + rest, filepath.Join(dir, "keys.yaml"), ""},
+		{"reference", "auth: {keys_file: '/srv/${KEYS}.yaml'}\n" + rest, "/srv/k.yaml", ""},
+		{"none", rest, "", ""},
+		{"unset reference", "auth: {keys_file: '${NOPE}.yaml'}\n" + rest, "", "auth.keys_file: environment variable NOPE is not set"},
+		{"unknown key", "auth: {keys_fil: keys.yaml}\n" + rest, "", "line 1: auth.keys_fil: unknown key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := KeysFile(write(tc.name+".yaml", tc.body), getenv)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("keys file (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

@@ -29,11 +29,13 @@ func hasRefs(driver, raw string) bool {
 // rawConfig is the file's content after structural checks and before the environment is chosen.
 type rawConfig struct {
 	listen       field
+	metrics      field
+	metricsTen   int
 	catalog      field
 	cursorSecret field
 	defaultEnv   field
 	apiKeys      *rawKeys // nil when absent
-	anon         *Principal
+	anon         *rawAnon // nil when absent
 	limits       Limits
 	queryLog     QueryLog
 	logPath      field
@@ -57,6 +59,13 @@ type rawKey struct {
 	key    field
 }
 
+// rawAnon is an allow_anonymous principal with where it was written.
+type rawAnon struct {
+	node *yaml.Node
+	path string
+	p    *Principal
+}
+
 type rawEnv struct {
 	name         string
 	production   bool
@@ -64,6 +73,7 @@ type rawEnv struct {
 	apiKeys      *rawKeys  // nil when the environment uses the top-level list
 	cursorSecret field     // unset when the environment uses the top-level secret
 	quota        *rawQuota // nil when the environment uses the top-level section
+	anon         *rawAnon  // nil when the environment uses the top-level allow_anonymous
 }
 
 type rawSource struct {
@@ -78,20 +88,20 @@ type rawSource struct {
 func (d *decoder) root(n *yaml.Node) *rawConfig {
 	raw := &rawConfig{limits: DefaultLimits(), queryLog: DefaultQueryLog(), auth: rawAuth{auth: DefaultAuth()}}
 	m := d.fields(n, "", "listen", "catalog", "cursor_secret", "default_env", "api_keys",
-		"allow_anonymous", "limits", "query_log", "environments", "auth", "quota")
+		"allow_anonymous", "limits", "query_log", "environments", "auth", "quota", "metrics_listen", "metrics_tenants")
 	if m == nil {
 		return nil
 	}
 	raw.listen = d.field(m, n, "", "listen")
+	raw.metrics = d.field(m, n, "", "metrics_listen")
+	d.setInt(m, "", "metrics_tenants", 0, 1000, &raw.metricsTen)
 	raw.catalog = d.field(m, n, "", "catalog")
 	raw.cursorSecret = d.field(m, n, "", "cursor_secret")
 	raw.defaultEnv = d.field(m, n, "", "default_env")
 	if v := m["api_keys"]; !isNull(v) {
 		raw.apiKeys = d.apiKeys(v, "api_keys")
 	}
-	if v := m["allow_anonymous"]; !isNull(v) {
-		raw.anon = d.principal(v, "allow_anonymous")
-	}
+	raw.anon = d.anonymous(m, "")
 	if v := m["auth"]; !isNull(v) {
 		raw.auth = d.authSection(v, "auth")
 	}
@@ -102,10 +112,7 @@ func (d *decoder) root(n *yaml.Node) *rawConfig {
 		raw.quota = d.quotaSection(v, "quota")
 	}
 	if v := m["query_log"]; !isNull(v) {
-		lm := d.fields(v, "query_log", "path", "slow_threshold", "slow_log_path")
-		raw.logPath = d.field(lm, v, "query_log", "path")
-		raw.slowLogPath = d.field(lm, v, "query_log", "slow_log_path")
-		d.setDuration(lm, "query_log", "slow_threshold", 0, time.Hour, &raw.queryLog.SlowThreshold)
+		d.queryLog(v, raw)
 	}
 	if envs := m["environments"]; isNull(envs) {
 		d.addf(n, "environments", "is required: name at least one environment with its sources")
@@ -113,6 +120,63 @@ func (d *decoder) root(n *yaml.Node) *rawConfig {
 		raw.envs = d.environments(envs, "environments")
 	}
 	return raw
+}
+
+// queryLog decodes the query_log section over the defaults in raw.
+func (d *decoder) queryLog(v *yaml.Node, raw *rawConfig) {
+	const path = "query_log"
+	lm := d.fields(v, path, "path", "slow_threshold", "slow_log_path", "slow_threshold_by_class", "slow_threshold_by_view", "plans", "label_statements")
+	raw.logPath = d.field(lm, v, path, "path")
+	raw.slowLogPath = d.field(lm, v, path, "slow_log_path")
+	ql := &raw.queryLog
+	d.setDuration(lm, path, "slow_threshold", 0, time.Hour, &ql.SlowThreshold)
+	d.setBool(lm, path, "label_statements", &ql.LabelStatements)
+	ql.SlowByClass = d.thresholds(lm["slow_threshold_by_class"], join(path, "slow_threshold_by_class"), func(k string) string {
+		switch k {
+		case "lookup", "search", "report", "export":
+			return ""
+		}
+		return "is not a class (lookup, search, report, export)"
+	})
+	ql.SlowByView = d.thresholds(lm["slow_threshold_by_view"], join(path, "slow_threshold_by_view"), func(k string) string {
+		if !isName(k, "") {
+			return "is not a view's root field name"
+		}
+		return "" // checked against the catalog when the gateway starts
+	})
+	if pv := lm["plans"]; !isNull(pv) {
+		pp := join(path, "plans")
+		pm := d.fields(pv, pp, "interval", "per_minute", "timeout")
+		d.setDuration(pm, pp, "interval", 0, 24*time.Hour, &ql.Plans.Interval)
+		d.setInt(pm, pp, "per_minute", 1, 600, &ql.Plans.PerMinute)
+		d.setDuration(pm, pp, "timeout", 100*time.Millisecond, 30*time.Second, &ql.Plans.Timeout)
+	}
+}
+
+// thresholds decodes a {name: duration} mapping whose keys bad judges ("" = fine).
+func (d *decoder) thresholds(n *yaml.Node, path string, bad func(string) string) map[string]time.Duration {
+	if isNull(n) {
+		return nil
+	}
+	es, ok := d.entries(n, path)
+	if !ok {
+		return nil
+	}
+	out := map[string]time.Duration{}
+	m := map[string]*yaml.Node{}
+	for _, e := range es {
+		if why := bad(e.key); why != "" {
+			d.addf(e.keyNode, join(path, e.key), "%s", why)
+			continue
+		}
+		m[e.key] = e.val
+		var v time.Duration = -1
+		d.setDuration(m, path, e.key, 0, time.Hour, &v)
+		if v >= 0 {
+			out[e.key] = v
+		}
+	}
+	return out
 }
 
 // limits decodes the limits section over the defaults in l.
@@ -140,20 +204,27 @@ func (d *decoder) limits(n *yaml.Node, path string, l *Limits) {
 	d.setDuration(m, path, "export_idle_timeout", time.Second, 10*time.Minute, &l.ExportIdleTimeout)
 }
 
-// principal decodes a tenant and roles.
+// anonymous decodes the allow_anonymous key of mapping m, at path; nil when it is absent.
+func (d *decoder) anonymous(m map[string]*yaml.Node, path string) *rawAnon {
+	n := m["allow_anonymous"]
+	if isNull(n) {
+		return nil
+	}
+	a := &rawAnon{node: n, path: join(path, "allow_anonymous")}
+	if a.p = d.principal(n, a.path); a.p == nil {
+		return nil // reported
+	}
+	return a
+}
+
+// principal decodes a tenant and roles; without a tenant, the principal reads only views
+// without a tenant_column.
 func (d *decoder) principal(n *yaml.Node, path string) *Principal {
 	m := d.fields(n, path, "tenant", "roles")
 	if m == nil {
 		return nil
 	}
-	p := &Principal{}
-	if tenant := d.field(m, n, path, "tenant"); tenant.missing() {
-		d.addf(tenant.node, tenant.path, "is required")
-	} else {
-		p.Tenant = tenant.raw
-	}
-	p.Roles = d.strList(m["roles"], join(path, "roles"))
-	return p
+	return &Principal{Tenant: d.field(m, n, path, "tenant").raw, Roles: d.strList(m["roles"], join(path, "roles"))}
 }
 
 // apiKeys decodes an api_keys list, reporting missing fields and duplicate ids.
@@ -179,10 +250,7 @@ func (d *decoder) apiKeys(n *yaml.Node, path string) *rawKeys {
 		default:
 			ids[id.raw] = p
 		}
-		tenant := d.field(m, item, p, "tenant")
-		if k.tenant = tenant.raw; tenant.missing() {
-			d.addf(tenant.node, tenant.path, "is required")
-		}
+		k.tenant = d.field(m, item, p, "tenant").raw // "" reads only untenanted views
 		k.roles = d.strList(m["roles"], join(p, "roles"))
 		if k.key.missing() {
 			d.addf(k.key.node, k.key.path, "is required (write ${VAR} or file:path)")
@@ -214,7 +282,7 @@ func (d *decoder) environments(n *yaml.Node, path string) []*rawEnv {
 
 func (d *decoder) environment(e entry, path string) *rawEnv {
 	env := &rawEnv{name: e.key, production: e.key == "prod"}
-	m := d.fields(e.val, path, "production", "sources", "api_keys", "cursor_secret", "quota")
+	m := d.fields(e.val, path, "production", "sources", "api_keys", "cursor_secret", "quota", "allow_anonymous")
 	if m == nil {
 		return env
 	}
@@ -237,6 +305,7 @@ func (d *decoder) environment(e entry, path string) *rawEnv {
 	if v := m["quota"]; !isNull(v) {
 		env.quota = d.quotaSection(v, join(path, "quota"))
 	}
+	env.anon = d.anonymous(m, path)
 	return env
 }
 

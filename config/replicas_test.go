@@ -150,3 +150,30 @@ func TestParseReplicaProductionSecrets(t *testing.T) {
 		t.Errorf("error shows the password: %v", err)
 	}
 }
+
+// TestTenantCapDefault: without tenant_max_concurrency a source lets one tenant run half its
+// connections at once (at least one), so that one tenant cannot take every connection; 0 is an
+// explicit "no cap".
+func TestTenantCapDefault(t *testing.T) {
+	cases := []struct {
+		name, source string
+		want         int
+	}{
+		{"one dsn", "      erp: {driver: postgres, dsn: \"postgres://viewgate@r1/erp\", max_conns: 10}\n", 5},
+		{"replicas", "      erp:\n        driver: postgres\n        max_conns: 4\n        replicas:\n          - {name: a, dsn: \"postgres://viewgate@r1/erp\", max_conns: 10}\n          - {name: b, dsn: \"postgres://viewgate@r2/erp\"}\n", 7},
+		{"one connection", "      erp: {driver: postgres, dsn: \"postgres://viewgate@r1/erp\", max_conns: 1}\n", 1},
+		{"explicit no cap", "      erp: {driver: postgres, dsn: \"postgres://viewgate@r1/erp\", tenant_max_concurrency: 0}\n", 0},
+		{"explicit", "      erp: {driver: postgres, dsn: \"postgres://viewgate@r1/erp\", tenant_max_concurrency: 9}\n", 9},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := parseReplicas(t, tc.source)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Sources["erp"].TenantMaxConcurrency; got != tc.want {
+				t.Errorf("tenant_max_concurrency = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

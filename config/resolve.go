@@ -26,8 +26,12 @@ type resolver struct {
 
 // config builds the Config for the environment named env (or the default one).
 func (r *resolver) config(raw *rawConfig, file, env string) *Config {
-	cfg := &Config{File: file, Limits: raw.limits, QueryLog: raw.queryLog, AllowAnonymous: raw.anon}
+	cfg := &Config{File: file, Limits: raw.limits, QueryLog: raw.queryLog}
 	cfg.Listen = r.listen(raw.listen)
+	if raw.metrics.set && raw.metrics.raw != "" {
+		cfg.MetricsListen = r.listen(raw.metrics)
+	}
+	cfg.MetricsTenants = raw.metricsTen
 	if raw.catalog.missing() {
 		r.addf(raw.catalog.node, raw.catalog.path, "is required: the path of the views catalog")
 	} else {
@@ -53,6 +57,9 @@ func (r *resolver) config(raw *rawConfig, file, env string) *Config {
 		keys = e.apiKeys
 	}
 	cfg.APIKeys = r.apiKeys(keys)
+	if a := anonOf(raw, e); a != nil {
+		cfg.AllowAnonymous = a.p
+	}
 	return cfg
 }
 
@@ -182,7 +189,28 @@ func (r *resolver) productionRules(raw *rawConfig) {
 		if q != nil && q.redisURL.set && hasLiteralPassword(q.redisURL.raw) {
 			literal(q.redisURL, e.name, "password in quota.redis_url")
 		}
+		if a := anonOf(raw, e); a != nil && !reported[a.path] {
+			reported[a.path] = true
+			hint := ""
+			if a == raw.anon {
+				hint = "; to allow it elsewhere, set environments.<name>.allow_anonymous there instead"
+			}
+			r.addf(a.node, a.path, "is refused in production environments (environment %q uses it): %s%s", e.name, prodAnonRule, hint)
+		}
 	}
+}
+
+// prodAnonRule says why allow_anonymous is refused in production, whatever its roles: a request
+// without a credential would then be served rather than refused, for instance when a proxy drops
+// a client's key, and nothing in the logs says who read what.
+const prodAnonRule = "give every caller an API key or a token"
+
+// anonOf returns the environment's allow_anonymous, or the top-level one; nil when neither is set.
+func anonOf(raw *rawConfig, e *rawEnv) *rawAnon {
+	if e.anon != nil {
+		return e.anon
+	}
+	return raw.anon
 }
 
 // keysOf returns the keys of a possibly absent list.

@@ -2,8 +2,10 @@ package demo_test
 
 import (
 	"database/sql"
+	"errors"
 	"testing"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -58,4 +60,35 @@ func col(vals ...string) [][]string {
 		out[i] = []string{v}
 	}
 	return out
+}
+
+// checkUTF8MB3 pins the MariaDB demo's utf8mb3 columns (codes and names, as in many real
+// ERPs) and why viewgate cannot compare them naively: a plain comparison with a character
+// outside the Basic Multilingual Plane fails with 1267 or 1270 ("Illegal mix of collations")
+// where Postgres and SQLite find nothing.
+func checkUTF8MB3(t *testing.T, db *sql.DB) {
+	got := queryRows(t, db, `SELECT CONCAT(table_name, '.', column_name), collation_name FROM information_schema.columns
+		WHERE table_schema = DATABASE() AND character_set_name = 'utf8mb3' AND table_name LIKE 'erp%' ORDER BY 1`, "ss")
+	want := [][]string{
+		{"erp_customer.name", "utf8mb3_general_ci"}, {"erp_customer.tenant_id", "utf8mb3_general_ci"},
+		{"erp_invoice.currency", "utf8mb3_general_ci"}, {"erp_invoice.number", "utf8mb3_general_ci"},
+		{"erp_invoice.status", "utf8mb3_general_ci"}, {"erp_invoice.tenant_id", "utf8mb3_general_ci"},
+		{"erp_product.name", "utf8mb3_unicode_ci"}, {"erp_product.sku", "utf8mb3_unicode_ci"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("utf8mb3 columns (-want +got):\n%s", diff)
+	}
+	for stmt, code := range map[string]uint16{
+		"SELECT id FROM v_customers WHERE name = ?":         1267,
+		"SELECT id FROM v_customers WHERE name IN (?, 'a')": 1270,
+	} {
+		rows, err := db.Query(stmt, "\U0001F600")
+		if err == nil {
+			rows.Close()
+		}
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) || me.Number != code {
+			t.Errorf("%s with an emoji: %v, want error %d", stmt, err, code)
+		}
+	}
 }

@@ -70,6 +70,9 @@ func TestEngines(t *testing.T) {
 			t.Run("aggregates", func(t *testing.T) { checkQueries(t, db, d, aggregates) })
 			t.Run("round trip", func(t *testing.T) { checkQueries(t, db, d, viewDumps) })
 			t.Run("differences", func(t *testing.T) { checkDifferences(t, db, e.name) })
+			if e.name == "mariadb" {
+				t.Run("utf8mb3", func(t *testing.T) { checkUTF8MB3(t, db) })
+			}
 		})
 	}
 }

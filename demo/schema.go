@@ -12,23 +12,34 @@ const (
 	SQLite   = "sqlite"
 )
 
-// types maps a logical column type to each dialect's spelling: postgres, mysql, sqlite.
+// types maps a logical column type to each dialect's spelling: postgres, mysql, sqlite. SQLite
+// stores by affinity whatever the name, but the names say what the columns hold, as in a real
+// schema: viewgate catalog init and check read them (DATETIME is a timestamp, not a number).
+//
+// On MySQL/MariaDB the codes and names are utf8mb3, as in many real ERPs (MySQL's "utf8"
+// before 8.0), and the rest is the database's utf8mb4: a utf8mb3 column cannot hold a
+// character outside the Basic Multilingual Plane, such as an emoji, and MariaDB refuses to
+// compare it with one, which viewgate must answer as a match that finds nothing.
 var types = map[string][3]string{
 	"id":       {"BIGINT", "BIGINT", "INTEGER"},
-	"tenant":   {"TEXT", "VARCHAR(64)", "TEXT"},
+	"tenant":   {"TEXT", "VARCHAR(64) CHARACTER SET utf8mb3", "TEXT"},
 	"name":     {"TEXT", "VARCHAR(255)", "TEXT"},
+	"name3":    {"TEXT", "VARCHAR(255) CHARACTER SET utf8mb3", "TEXT"},
+	"name3uca": {"TEXT", "VARCHAR(255) CHARACTER SET utf8mb3 COLLATE utf8mb3_unicode_ci", "TEXT"},
 	"short":    {"TEXT", "VARCHAR(64)", "TEXT"},
+	"code3":    {"TEXT", "VARCHAR(64) CHARACTER SET utf8mb3", "TEXT"},
+	"code3uca": {"TEXT", "VARCHAR(64) CHARACTER SET utf8mb3 COLLATE utf8mb3_unicode_ci", "TEXT"},
 	"longtext": {"TEXT", "TEXT", "TEXT"},
-	"char3":    {"CHAR(3)", "CHAR(3)", "TEXT"},
+	"char3":    {"CHAR(3)", "CHAR(3) CHARACTER SET utf8mb3", "TEXT"},
 	"int":      {"INTEGER", "INT", "INTEGER"},
-	"money12":  {"NUMERIC(12,2)", "DECIMAL(12,2)", "NUMERIC"},
-	"money14":  {"NUMERIC(14,2)", "DECIMAL(14,2)", "NUMERIC"},
+	"money12":  {"NUMERIC(12,2)", "DECIMAL(12,2)", "NUMERIC(12,2)"},
+	"money14":  {"NUMERIC(14,2)", "DECIMAL(14,2)", "NUMERIC(14,2)"},
 	"float":    {"DOUBLE PRECISION", "DOUBLE", "REAL"},
-	"bool":     {"BOOLEAN", "BOOLEAN", "INTEGER"},
-	"date":     {"DATE", "DATE", "TEXT"},
-	"ts":       {"TIMESTAMP", "DATETIME", "TEXT"},
-	"uuid":     {"UUID", "CHAR(36)", "TEXT"},
-	"json":     {"JSONB", "JSON", "TEXT"},
+	"bool":     {"BOOLEAN", "BOOLEAN", "BOOLEAN"},
+	"date":     {"DATE", "DATE", "DATE"},
+	"ts":       {"TIMESTAMP", "DATETIME", "DATETIME"},
+	"uuid":     {"UUID", "CHAR(36)", "CHAR(36)"},
+	"json":     {"JSONB", "JSON", "JSON"},
 }
 
 // tableDDL is the base tables in dependency order; {type} placeholders are resolved per dialect.
@@ -36,7 +47,7 @@ var tableDDL = []string{
 	`CREATE TABLE erp_customer (
 	id {id} PRIMARY KEY,
 	tenant_id {tenant} NOT NULL,
-	name {name} NOT NULL,
+	name {name3} NOT NULL,
 	email {name},
 	phone {short},
 	country {short},
@@ -45,8 +56,8 @@ var tableDDL = []string{
 )`,
 	`CREATE TABLE erp_product (
 	id {id} PRIMARY KEY,
-	sku {short} NOT NULL UNIQUE,
-	name {name} NOT NULL,
+	sku {code3uca} NOT NULL UNIQUE,
+	name {name3uca} NOT NULL,
 	unit_price {money12} NOT NULL,
 	weight_kg {float},
 	active {bool} NOT NULL
@@ -54,9 +65,9 @@ var tableDDL = []string{
 	`CREATE TABLE erp_invoice (
 	id {id} PRIMARY KEY,
 	tenant_id {tenant} NOT NULL,
-	number {short} NOT NULL,
+	number {code3} NOT NULL,
 	customer_id {id} NOT NULL REFERENCES erp_customer (id),
-	status {short} NOT NULL,
+	status {code3} NOT NULL,
 	amount {money14} NOT NULL,
 	currency {char3} NOT NULL,
 	issued_at {ts} NOT NULL,

@@ -31,6 +31,11 @@ type Quota interface {
 	ExportRows(ctx context.Context, s quota.Subject, n int64) (quota.RowBudget, error)
 }
 
+// Metrics counts what exports stream (*metrics.Metrics).
+type Metrics interface {
+	Export(format string, rows, bytes int64)
+}
+
 // Options configures the export endpoint.
 type Options struct {
 	Front   *server.Front   // authentication, document preparation, errors: as /graphql
@@ -39,6 +44,7 @@ type Options struct {
 	Reader  *reader.Reader
 	Plan    plan.Options // the planner; its ClassOf is set to export
 	Quota   Quota        // nil: no quotas
+	Metrics Metrics      // nil: none
 	Key     []byte       // signs resume checkpoints
 	Log     *slog.Logger
 

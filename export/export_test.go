@@ -253,7 +253,8 @@ func TestExportHTTP(t *testing.T) {
 	if n := strings.Count(string(cp.body), "\n#viewgate checkpoint "); rows < 1000 || n != rows/1000 {
 		t.Errorf("%d checkpoints in an export of %d rows, want one per 1000 rows", n, rows)
 	}
-	if !strings.Contains(s.qlog.String(), `"class":"export"`) || !strings.Contains(s.qlog.String(), `"bytes":`) {
+	if !strings.Contains(s.qlog.String(), `"class":"export"`) || !strings.Contains(s.qlog.String(), `"bytes":`) ||
+		!strings.Contains(s.qlog.String(), `"replica":"demo"`) {
 		t.Errorf("no export entry with bytes in the query log:\n%s", s.qlog)
 	}
 	if !strings.Contains(s.log.String(), `"path":"/export"`) || !strings.Contains(s.log.String(), `"exportStatus":"complete"`) {

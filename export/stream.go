@@ -84,6 +84,9 @@ func (s *stream) run(ctx context.Context) error {
 	// client that resumes as soon as it reads it finds the slot free.
 	s.release()
 	s.logAttrs(ctx, n)
+	if m := s.h.o.Metrics; m != nil {
+		defer func() { m.Export(string(s.req.format), n, s.wireBytes()) }() // after the last bytes, even on an abort
+	}
 	switch {
 	case err == nil:
 		if !s.started {

@@ -63,7 +63,8 @@ func (g *Gateway) wireAuth(ctx context.Context) error {
 
 // admin returns the admin routes.
 func (g *Gateway) admin() http.Handler {
-	o := server.AdminOptions{Auth: g.authn, Role: g.cfg.Auth.AdminRole, Log: g.log}
+	o := server.AdminOptions{Auth: g.authn, Role: g.cfg.Auth.AdminRole, Log: g.log, Observer: g.observer(),
+		Details: func() any { return readiness(g.routers).Details() }}
 	if s := g.store; s != nil {
 		o.ReloadKeys = func(context.Context) (int, error) {
 			if err := s.Reload(); err != nil {

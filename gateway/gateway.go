@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"github.com/viewgate/viewgate/auth"
 	"github.com/viewgate/viewgate/config"
 	"github.com/viewgate/viewgate/export"
+	"github.com/viewgate/viewgate/metrics"
 	"github.com/viewgate/viewgate/plan"
 	"github.com/viewgate/viewgate/querylog"
 	"github.com/viewgate/viewgate/quota"
@@ -71,8 +73,10 @@ type Gateway struct {
 	authn   server.Authenticator
 	store   *auth.KeyStore // nil without a keys file
 	qlog    *querylog.Logger
-	reader  *reader.Reader // reads views for GraphQL and exports
-	quota   *quota.Limiter // nil when quotas are off
+	reader  *reader.Reader   // reads views for GraphQL and exports
+	files   []*querylog.File // the query log's files, reopened on SIGHUP
+	metrics *metrics.Metrics // nil unless metrics_listen is set
+	quota   *quota.Limiter   // nil when quotas are off
 	handler http.Handler
 	closers []func()
 }
@@ -90,11 +94,15 @@ func New(ctx context.Context, o Options) (g *Gateway, err error) {
 		o.Log = NewLogger(o.Stderr)
 	}
 	g = &Gateway{o: o, cfg: o.Config, cat: o.Catalog, log: o.Log, routers: map[string]router{}}
+	opened := g // the named result is nil on the error paths
 	defer func() {
 		if err != nil {
-			g.Close()
+			opened.Close()
 		}
 	}()
+	if g.cfg.MetricsListen != "" {
+		g.metrics = metrics.New(metrics.Options{Tenants: g.cfg.MetricsTenants, Formats: exportFormats})
+	}
 	srcs, err := g.sources(ctx)
 	if err != nil {
 		return nil, err
@@ -105,13 +113,16 @@ func New(ctx context.Context, o Options) (g *Gateway, err error) {
 	if err := g.quotas(); err != nil {
 		return nil, err
 	}
+	g.registerCollectors()
 	g.reader = reader.New(reader.Options{
 		Sources: srcs, Log: g.qlog, DefaultPageSize: g.cfg.Limits.DefaultPageSize,
 		PIIKey: PIIKey(g.cfg.CursorSecret), ErrorCode: server.ErrorCode, Now: o.Now,
+		LabelStatements: g.cfg.QueryLog.LabelStatements,
 	})
 	ro := resolvers.Options{
 		Sources: srcs, Log: g.qlog, DefaultPageSize: g.cfg.Limits.DefaultPageSize,
-		PIIKey: PIIKey(g.cfg.CursorSecret), ErrorCode: server.ErrorCode, Now: o.Now, Reader: g.reader,
+		PIIKey: PIIKey(g.cfg.CursorSecret), ErrorCode: server.ErrorCode, Now: o.Now,
+		LabelStatements: g.cfg.QueryLog.LabelStatements, Reader: g.reader,
 	}
 	if g.quota != nil {
 		ro.Quota = g.quota
@@ -163,9 +174,9 @@ func (g *Gateway) source(ctx context.Context, v *views.View) (Source, error) {
 	if !ok {
 		return nil, fmt.Errorf("catalog view %s reads source %q, which environment %q does not configure", v.Name, v.Source, g.cfg.Env)
 	}
-	r, err := openSource(ctx, sc, g.log)
+	r, err := OpenSource(ctx, sc, g.log)
 	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", sc.Name, err)
+		return nil, err // replica.OpenRouter names the source
 	}
 	g.closers = append(g.closers, r.Close)
 	g.routers[v.Source] = r
@@ -202,35 +213,96 @@ func (g *Gateway) weights() map[plan.Class]int {
 // Quota returns the quota limiter, or nil when quotas are off.
 func (g *Gateway) Quota() *quota.Limiter { return g.quota }
 
-// queryLog opens the query log and the slow log the config names.
+// queryLog opens the query log and the slow log the config names, and starts the plan capture
+// of slow statements; Close waits for the plans being captured.
 func (g *Gateway) queryLog() (*querylog.Logger, error) {
 	ql := g.cfg.QueryLog
-	w := g.o.Stderr
+	for view := range ql.SlowByView {
+		if g.cat.View(view) == nil {
+			return nil, fmt.Errorf("query_log.slow_threshold_by_view.%s: no catalog view has this root field", view)
+		}
+	}
+	o := querylog.Options{
+		JSON: g.o.Stderr, Threshold: ql.SlowThreshold, ByClass: ql.SlowByClass, ByView: ql.SlowByView,
+		Plans: querylog.PlanOptions{Interval: ql.Plans.Interval, PerMinute: ql.Plans.PerMinute, Timeout: ql.Plans.Timeout},
+		Log:   g.log, Now: g.o.Now,
+	}
+	if g.metrics != nil {
+		o.Observer = g.metrics
+	}
 	if ql.Path != "" {
 		f, err := g.open(ql.Path)
 		if err != nil {
 			return nil, fmt.Errorf("query log: %w", err)
 		}
-		w = f
+		o.JSON = f
 	}
-	var slow io.Writer
 	if ql.SlowLogPath != "" {
 		f, err := g.open(ql.SlowLogPath)
 		if err != nil {
 			return nil, fmt.Errorf("slow log: %w", err)
 		}
-		slow = f
+		o.Slow = f
 	}
-	return querylog.New(w, ql.SlowThreshold, slow), nil
+	l := querylog.New(o)
+	g.closers = append(g.closers, l.Close)
+	return l, nil
 }
 
-func (g *Gateway) open(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+func (g *Gateway) open(path string) (*querylog.File, error) {
+	f, err := querylog.OpenFile(path)
 	if err != nil {
 		return nil, err
 	}
+	g.files = append(g.files, f)
 	g.closers = append(g.closers, func() { f.Close() })
 	return f, nil
+}
+
+// Reopen reopens the query log and the slow log at their paths (after logrotate moved them);
+// a file that cannot be reopened keeps the old one in use, and the errors are returned.
+func (g *Gateway) Reopen() error {
+	var errs []error
+	for _, f := range g.files {
+		if err := f.Reopen(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// exportFormats are the export formats whose metric series exist from the start.
+var exportFormats = []string{"csv", "ndjson"}
+
+// registerCollectors adds the replicas' and the quota limiter's state to the metrics.
+func (g *Gateway) registerCollectors() {
+	if g.metrics == nil {
+		return
+	}
+	var reps metrics.Replicas
+	for _, name := range readiness(g.routers).names() {
+		reps = append(reps, g.routers[name])
+	}
+	g.metrics.Register(reps)
+	if g.quota != nil {
+		g.metrics.Register(metrics.Quota{Limiter: g.quota})
+	}
+}
+
+// MetricsHandler returns the Prometheus /metrics handler, or nil when metrics_listen is not set.
+func (g *Gateway) MetricsHandler() http.Handler {
+	if g.metrics == nil {
+		return nil
+	}
+	return g.metrics.Handler()
+}
+
+// observer is the metrics as the server takes them: a nil interface when metrics are off.
+func (g *Gateway) observer() server.Observer {
+	if g.metrics == nil {
+		return nil
+	}
+	return g.metrics
 }
 
 // routes assembles the routes and the middleware.
@@ -248,7 +320,7 @@ func (g *Gateway) routes() http.Handler {
 		Context: func(ctx context.Context) context.Context {
 			return resolvers.WithDBTime(ctx, lim.RequestDBTime)
 		},
-		Quota: g.serverQuota(),
+		Quota: g.serverQuota(), Observer: g.observer(),
 		Limits: server.Limits{
 			MaxDepth: lim.MaxDepth, MaxFields: lim.MaxFields,
 			DocCacheSize: lim.DocCacheSize, DocCacheBytes: lim.DocCacheBytes,
@@ -262,7 +334,8 @@ func (g *Gateway) routes() http.Handler {
 	mux.Handle("/healthz", server.Health())
 	mux.Handle("/readyz", server.Ready(readiness(g.routers)))
 	mux.Handle("/", server.GraphiQL("/graphql", g.o.GraphiQL))
-	return server.Chain(mux, server.RequestID, server.AccessLog(g.log, g.o.Now), server.Recover(g.log), server.BodyLimit(lim.MaxBodyBytes))
+	return server.Chain(mux, server.RequestID, server.AccessLog(g.log, g.o.Now), server.Measure(g.observer(), g.o.Now),
+		server.Recover(g.log), server.BodyLimit(lim.MaxBodyBytes))
 }
 
 // export returns the /export endpoint, which shares /graphql's front (authentication,
@@ -276,6 +349,9 @@ func (g *Gateway) export(gql server.GraphQLOptions) http.Handler {
 	}
 	if g.quota != nil {
 		o.Quota = g.quota
+	}
+	if g.metrics != nil {
+		o.Metrics = g.metrics
 	}
 	return export.New(o)
 }

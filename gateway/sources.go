@@ -12,9 +12,9 @@ import (
 	"github.com/viewgate/viewgate/replica"
 )
 
-// openSource opens a source's replicas behind a router; a config without replicas (the demo)
+// OpenSource opens a source's replicas behind a router; a config without replicas (the demo)
 // is one replica named after the source.
-func openSource(ctx context.Context, sc config.Source, log *slog.Logger) (*replica.Router, error) {
+func OpenSource(ctx context.Context, sc config.Source, log *slog.Logger) (*replica.Router, error) {
 	reps := sc.Replicas
 	if len(reps) == 0 {
 		reps = []config.Replica{{Name: sc.Name, DSN: sc.DSN, Weight: 1, MaxConns: sc.MaxConns}}
@@ -79,8 +79,42 @@ func (r readiness) Ready(ctx context.Context) error {
 	return nil
 }
 
-// Report lists every source's replicas with their state and counters, for /readyz.
+// readySource is a source on /readyz: healthy or unhealthy, as a whole and per replica, nothing more.
+type readySource struct {
+	Source   string         `json:"source"`
+	Status   string         `json:"status"`
+	Replicas []readyReplica `json:"replicas"`
+}
+
+type readyReplica struct {
+	Name     string `json:"name"`
+	Fallback bool   `json:"fallback,omitempty"`
+	Status   string `json:"status"`
+}
+
+func health(ok bool) string {
+	if ok {
+		return "healthy"
+	}
+	return "unhealthy"
+}
+
+// Report lists every source's replicas as healthy or unhealthy, for /readyz.
 func (r readiness) Report() any {
+	out := make([]readySource, 0, len(r))
+	for _, st := range r.Details() {
+		rs := readySource{Source: st.Source, Status: health(st.Healthy), Replicas: []readyReplica{}}
+		for _, rep := range st.Replicas {
+			rs.Replicas = append(rs.Replicas, readyReplica{Name: rep.Name, Fallback: rep.Fallback, Status: health(rep.Healthy)})
+		}
+		out = append(out, rs)
+	}
+	return out
+}
+
+// Details lists every source's replicas with their state, reasons and counters, for the admin
+// route /admin/replicas.
+func (r readiness) Details() []replica.SourceStatus {
 	out := make([]replica.SourceStatus, 0, len(r))
 	for _, name := range r.names() {
 		out = append(out, r[name].Status())

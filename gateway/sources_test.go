@@ -15,7 +15,8 @@ import (
 )
 
 // TestReadyzReportsReplicas wires a config source with a live replica and a dead one (a
-// refused port) and reads /readyz as a probe would.
+// refused port) and reads /readyz as a probe would: healthy or unhealthy per replica and a
+// fixed reason, while the reasons and counters are only in the details the admin route shows.
 func TestReadyzReportsReplicas(t *testing.T) {
 	dsn := dbtest.MariaDB(t)
 	sc := config.Source{
@@ -27,7 +28,7 @@ func TestReadyzReportsReplicas(t *testing.T) {
 		HealthCheck: config.DefaultHealthCheck(),
 	}
 	var logs strings.Builder
-	r, err := openSource(context.Background(), sc, NewLogger(&logs))
+	r, err := OpenSource(context.Background(), sc, NewLogger(&logs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,9 +48,18 @@ func TestReadyzReportsReplicas(t *testing.T) {
 	if code != 200 || body["status"] != "ready" {
 		t.Fatalf("readyz = %d %s, want 200 ready (one replica is live)", code, raw)
 	}
+	if want := `"replicas":[{"name":"live","status":"healthy"},{"name":"dead","status":"unhealthy"}]`; !strings.Contains(raw, want) {
+		t.Errorf("readyz lacks %s: %s", want, raw)
+	}
+	for _, hidden := range []string{"connection refused", "in_flight", "errors"} {
+		if strings.Contains(raw, hidden) {
+			t.Errorf("readyz shows %q, which belongs behind the admin role: %s", hidden, raw)
+		}
+	}
+	details, _ := json.Marshal(ready.Details())
 	for _, want := range []string{`"name":"live","healthy":true`, `"name":"dead","healthy":false,"reason":"connect: connection refused"`, `"in_flight":0`} {
-		if !strings.Contains(raw, want) {
-			t.Errorf("readyz lacks %s: %s", want, raw)
+		if !strings.Contains(string(details), want) {
+			t.Errorf("details lack %s: %s", want, details)
 		}
 	}
 	for _, secret := range []string{"s3cretpw", "127.0.0.1", "tcp("} {
@@ -65,19 +75,19 @@ func TestReadyzReportsReplicas(t *testing.T) {
 	r.Close()
 	sc.Replicas = sc.Replicas[1:2]
 	sc.Fallback = &config.Replica{Name: "primary", DSN: dsn, Weight: 1, MaxConns: 1}
-	r2, err := openSource(context.Background(), sc, NewLogger(&logs))
+	r2, err := OpenSource(context.Background(), sc, NewLogger(&logs))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r2.Close()
 	ready["shop"] = r2
-	if code, _, raw := get(); code != 200 || !strings.Contains(raw, `"name":"primary","fallback":true,"healthy":true`) {
+	if code, _, raw := get(); code != 200 || !strings.Contains(raw, `"name":"primary","fallback":true,"status":"healthy"`) {
 		t.Errorf("with a healthy fallback: %d %s", code, raw)
 	}
 
 	// require_replica refuses the writable test server: nothing is in rotation.
 	sc.Replicas, sc.Fallback, sc.RequireReplica = []config.Replica{{Name: "live", DSN: dsn, Weight: 1, MaxConns: 1}}, nil, true
-	r3, err := openSource(context.Background(), sc, NewLogger(&logs))
+	r3, err := OpenSource(context.Background(), sc, NewLogger(&logs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +95,10 @@ func TestReadyzReportsReplicas(t *testing.T) {
 	ready["shop"] = r3
 	code, body, raw = get()
 	reason, _ := body["reason"].(string)
-	if code != 503 || body["status"] != "unavailable" || !strings.Contains(reason, "source shop: replica: no healthy replica") || !strings.Contains(reason, "live: writable") {
+	if code != 503 || body["status"] != "unavailable" || reason != server.NotReady || strings.Contains(raw, "writable") {
 		t.Errorf("nothing in rotation: %d %s", code, raw)
+	}
+	if err := ready.Ready(context.Background()); err == nil || !strings.Contains(err.Error(), "live: writable") {
+		t.Errorf("Ready = %v, want the reason for the log", err)
 	}
 }

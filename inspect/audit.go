@@ -26,10 +26,38 @@ func (v Violation) String() string {
 
 // Audit is what the privilege audit found for one set of credentials.
 type Audit struct {
-	User       string      `json:"user"`
-	Schemas    []string    `json:"schemas"`           // the schemas (MySQL: databases) audited
-	Missing    []string    `json:"missing,omitempty"` // requested schemas that do not exist or are not visible
+	User    string   `json:"user"`
+	Schemas []string `json:"schemas"`           // the schemas (MySQL: databases) audited
+	Missing []string `json:"missing,omitempty"` // requested schemas that do not exist
+	// Invisible are MySQL databases the user cannot see, which means it holds no privilege on
+	// them or anything in them; they are audited all the same (privileges held through roles
+	// included), and a misspelt name looks the same, so Missing lists them too when the user
+	// may SHOW DATABASES.
+	Invisible  []string    `json:"invisible,omitempty"`
+	Relations  int         `json:"relations"` // tables and views in the audited schemas that the user can see
 	Violations []Violation `json:"violations,omitempty"`
+}
+
+// Covered says what the audit looked at: "schemas erp, reporting (42 tables and views)", then
+// the databases the user cannot see.
+func (a *Audit) Covered() string {
+	var visible []string
+	for _, s := range a.Schemas {
+		if !slices.Contains(a.Invisible, s) {
+			visible = append(visible, s)
+		}
+	}
+	var parts []string
+	if len(visible) > 0 {
+		parts = append(parts, fmt.Sprintf("%s %s (%d %s)", plural(len(visible), "schema"), strings.Join(visible, ", "), a.Relations, plural(a.Relations, "table or view")))
+	}
+	if len(a.Invisible) > 0 {
+		parts = append(parts, fmt.Sprintf("%s, which %s cannot see, so it holds no privilege there", strings.Join(a.Invisible, ", "), a.User))
+	}
+	if len(parts) == 0 {
+		return "no schema"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // PrivilegeError is returned when credentials can write to the ERP database.
@@ -83,10 +111,13 @@ func resolveSchemas(schemas []string, current string) []string {
 	return out
 }
 
-// plural returns word, with an s unless n is 1.
+// plural returns word, with an s unless n is 1 ("table or view" becomes "tables and views").
 func plural(n int, word string) string {
-	if n == 1 {
+	switch {
+	case n == 1:
 		return word
+	case word == "table or view":
+		return "tables and views"
 	}
 	return word + "s"
 }

@@ -11,8 +11,10 @@ import (
 var myWrites = []string{"INSERT", "UPDATE", "DELETE", "DROP", "CREATE", "ALTER", "INDEX", "TRIGGER",
 	"CREATE VIEW", "CREATE ROUTINE", "ALTER ROUTINE", "DELETE HISTORY"}
 
-// myGlobalExtra are global privileges that defeat a read-only replica.
-var myGlobalExtra = []string{"SUPER", "READ_ONLY ADMIN", "ALL PRIVILEGES"}
+// myGlobalExtra are global privileges that defeat a read-only replica or lead to one that
+// writes: FILE reads and writes the server's files (SELECT … INTO OUTFILE, LOAD DATA), and
+// CREATE USER makes accounts, and grants to them with GRANT OPTION.
+var myGlobalExtra = []string{"SUPER", "READ_ONLY ADMIN", "ALL PRIVILEGES", "FILE", "CREATE USER"}
 
 // myAudit reads information_schema's privilege tables for the current user: global, database,
 // table and column grants that could write in the audited databases.
@@ -32,7 +34,7 @@ func (d *DB) myAudit(ctx context.Context, schemas []string) (*Audit, error) {
 		user, host = a.User[:i], a.User[i+1:]
 	}
 	grantee := "'" + user + "'@'" + host + "'"
-	for _, step := range []func(context.Context, *Audit, string) error{d.myGlobal, d.mySchemas, d.myTables, d.myColumns, d.myRoles} {
+	for _, step := range []func(context.Context, *Audit, string) error{d.myGlobal, d.mySchemas, d.myTables, d.myColumns, d.myGrantOption, d.myRoles, d.myCount} {
 		if err := step(ctx, a, grantee); err != nil {
 			return nil, err
 		}
@@ -68,10 +70,18 @@ func (d *DB) mySchemas(ctx context.Context, a *Audit, grantee string) error {
 	if err != nil {
 		return err
 	}
+	all, err := queryStrings(ctx, d.db, `SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES
+WHERE GRANTEE = ? AND PRIVILEGE_TYPE = 'SHOW DATABASES'`, grantee)
+	if err != nil {
+		return err
+	}
 	in, args := inList(myWrites)
 	for _, s := range a.Schemas {
 		if !found[s] {
-			a.Missing = append(a.Missing, s)
+			a.Invisible = append(a.Invisible, s)
+			if len(all) > 0 { // the user sees every database: this one does not exist
+				a.Missing = append(a.Missing, s)
+			}
 		}
 		rows, err := queryPairs(ctx, d.db, `SELECT TABLE_SCHEMA, GROUP_CONCAT(PRIVILEGE_TYPE ORDER BY PRIVILEGE_TYPE SEPARATOR ', ')
 FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ? AND ? LIKE TABLE_SCHEMA AND PRIVILEGE_TYPE IN (`+in+`)
@@ -85,6 +95,48 @@ GROUP BY TABLE_SCHEMA ORDER BY TABLE_SCHEMA`, append([]any{grantee, s}, args...)
 		}
 	}
 	return nil
+}
+
+// grantOptionWhy says why GRANT OPTION is refused although it writes nothing itself.
+const grantOptionWhy = "it can hand its privileges to other accounts"
+
+// myGrantOption finds privileges held WITH GRANT OPTION, on any database: a read-only service
+// account never needs to grant, and with CREATE USER it could make and empower accounts.
+func (d *DB) myGrantOption(ctx context.Context, a *Audit, grantee string) error {
+	rows, err := queryPairs(ctx, d.db, `SELECT '*', '*' FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ? AND IS_GRANTABLE = 'YES'
+UNION SELECT TABLE_SCHEMA, '*' FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ? AND IS_GRANTABLE = 'YES'
+UNION SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ? AND IS_GRANTABLE = 'YES'
+UNION SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ? AND IS_GRANTABLE = 'YES'
+ORDER BY 1, 2`, grantee, grantee, grantee, grantee)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		obj, on := myObject(r[0], r[1])
+		a.Violations = append(a.Violations, Violation{Privilege: "GRANT OPTION", Object: obj, Via: "granted to " + grantee + ": " + grantOptionWhy,
+			Fix: fmt.Sprintf("REVOKE GRANT OPTION ON %s FROM %s;", on, grantee)})
+	}
+	return nil
+}
+
+// myObject names schema.table (either may be *) for messages and for a GRANT or REVOKE.
+func myObject(schema, table string) (obj, on string) {
+	switch {
+	case schema == "*":
+		return "*.* (every database)", "*.*"
+	case table == "*":
+		return "database " + schema + ".*", myIdent(schema) + ".*"
+	}
+	return "table " + schema + "." + table, myIdent(schema) + "." + myIdent(table)
+}
+
+// myCount counts the tables and views of the audited databases that the user can see.
+func (d *DB) myCount(ctx context.Context, a *Audit, _ string) error {
+	if len(a.Schemas) == 0 {
+		return nil
+	}
+	in, args := inList(a.Schemas)
+	return d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (`+in+`)`, args...).Scan(&a.Relations)
 }
 
 // visibleSchemas reports which of schemas exist and are visible to the user.

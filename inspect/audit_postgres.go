@@ -12,9 +12,9 @@ import (
 func (d *DB) pgAudit(ctx context.Context, schemas []string) (*Audit, error) {
 	a := &Audit{}
 	var current sql.NullString
-	var super, bypass bool
-	err := d.db.QueryRowContext(ctx, `SELECT current_user, current_schema(), r.rolsuper, r.rolbypassrls
-FROM pg_roles r WHERE r.rolname = current_user`).Scan(&a.User, &current, &super, &bypass)
+	var super, bypass, createRole bool
+	err := d.db.QueryRowContext(ctx, `SELECT current_user, current_schema(), r.rolsuper, r.rolbypassrls, r.rolcreaterole
+FROM pg_roles r WHERE r.rolname = current_user`).Scan(&a.User, &current, &super, &bypass, &createRole)
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +29,11 @@ FROM pg_roles r WHERE r.rolname = current_user`).Scan(&a.User, &current, &super,
 		a.Violations = append(a.Violations, Violation{Privilege: "BYPASSRLS", Object: "role " + a.User,
 			Fix: fmt.Sprintf("ALTER ROLE %s NOBYPASSRLS;", user)})
 	}
-	steps := []func(context.Context, *Audit) error{d.pgMemberships, d.pgSchemas, d.pgTables}
+	if createRole {
+		a.Violations = append(a.Violations, Violation{Privilege: "CREATEROLE", Object: "role " + a.User, Via: pgEscalation["CREATEROLE"],
+			Fix: fmt.Sprintf("ALTER ROLE %s NOCREATEROLE;", user)})
+	}
+	steps := []func(context.Context, *Audit) error{d.pgMemberships, d.pgSchemas, d.pgTables, d.pgCount}
 	for _, step := range steps {
 		if err := step(ctx, a); err != nil {
 			return nil, err
@@ -38,19 +42,51 @@ FROM pg_roles r WHERE r.rolname = current_user`).Scan(&a.User, &current, &super,
 	return a, nil
 }
 
-// pgMemberships finds roles the user can SET ROLE to that are superusers or bypass RLS.
+// pgEscalation says why an attribute, or membership in a predefined role, lets a role change
+// the database although it holds no write privilege on the ERP's tables.
+var pgEscalation = map[string]string{
+	"SUPERUSER":                 "",
+	"BYPASSRLS":                 "",
+	"CREATEROLE":                "it can create roles and, on PostgreSQL 15 and older, grant itself any role but a superuser, pg_write_all_data among them",
+	"pg_write_all_data":         "INSERT, UPDATE and DELETE on every table",
+	"pg_write_server_files":     "writes any file the server can, with COPY … TO",
+	"pg_execute_server_program": "runs programs as the server's operating-system user, with COPY … PROGRAM",
+	"pg_read_server_files":      "reads any file the server can, the data directory included, with COPY … FROM",
+}
+
+// pgMemberships finds roles the user can SET ROLE to (or inherits from) that are superusers,
+// bypass RLS or may create roles, and the predefined roles that write data, touch the server's
+// files or run programs; the fix revokes the direct grant, which may be to a role in between.
 func (d *DB) pgMemberships(ctx context.Context, a *Audit) error {
-	rows, err := queryPairs(ctx, d.db, `SELECT r.rolname, CASE WHEN r.rolsuper THEN 'SUPERUSER' ELSE 'BYPASSRLS' END
-FROM pg_roles r WHERE (r.rolsuper OR r.rolbypassrls) AND r.rolname <> current_user AND pg_has_role(r.oid, 'MEMBER')
+	rows, err := d.db.QueryContext(ctx, `SELECT r.rolname,
+	CASE WHEN r.rolsuper THEN 'SUPERUSER' WHEN r.rolbypassrls THEN 'BYPASSRLS' WHEN r.rolcreaterole THEN 'CREATEROLE' ELSE r.rolname END,
+	COALESCE((SELECT string_agg(DISTINCT quote_ident(g.rolname), ', ') FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.member
+		WHERE m.roleid = r.oid AND pg_has_role(g.oid, 'MEMBER')), '')
+FROM pg_roles r
+WHERE (r.rolsuper OR r.rolbypassrls OR r.rolcreaterole
+		OR r.rolname IN ('pg_write_all_data', 'pg_write_server_files', 'pg_execute_server_program', 'pg_read_server_files'))
+	AND r.rolname <> current_user AND pg_has_role(r.oid, 'MEMBER')
 ORDER BY 1`)
 	if err != nil {
 		return err
 	}
-	for _, r := range rows {
-		a.Violations = append(a.Violations, Violation{Privilege: r[1], Object: "role " + a.User, Via: "member of role " + r[0],
-			Fix: fmt.Sprintf("REVOKE %s FROM %s;", pgIdent(r[0]), pgIdent(a.User))})
+	defer rows.Close()
+	for rows.Next() {
+		var role, priv, grantees string
+		if err := rows.Scan(&role, &priv, &grantees); err != nil {
+			return err
+		}
+		if grantees == "" {
+			grantees = pgIdent(a.User)
+		}
+		via := "member of role " + role
+		if why := pgEscalation[priv]; why != "" {
+			via += ": " + why
+		}
+		a.Violations = append(a.Violations, Violation{Privilege: priv, Object: "role " + a.User, Via: via,
+			Fix: fmt.Sprintf("REVOKE %s FROM %s;", pgIdent(role), grantees)})
 	}
-	return nil
+	return rows.Err()
 }
 
 // pgGrantees lists, for an ACL column, the grantees through which the user holds priv.
@@ -168,4 +204,10 @@ func dedupe(list string) []string {
 		}
 	}
 	return out
+}
+
+// pgCount counts the relations of the audited schemas.
+func (d *DB) pgCount(ctx context.Context, a *Audit) error {
+	return d.db.QueryRowContext(ctx, `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`, a.Schemas).Scan(&a.Relations)
 }

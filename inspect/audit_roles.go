@@ -60,7 +60,7 @@ func (d *DB) myRoles(ctx context.Context, a *Audit, grantee string) error {
 				continue
 			}
 			seen[line] = true
-			a.roleGrant(m[4], grantee, splitPrivs(m[1]), unquote(m[2]), unquote(m[3]))
+			a.roleGrant(m[4], grantee, splitPrivs(m[1]), unquote(m[2]), unquote(m[3]), strings.HasSuffix(line, " WITH GRANT OPTION"))
 		}
 	}
 	return nil
@@ -108,8 +108,14 @@ func applicableRoles(ctx context.Context, db *sql.DB) ([]string, error) {
 	return out, rows.Err()
 }
 
-// roleGrant records the write privileges in one GRANT … ON schema.table TO role line.
-func (a *Audit) roleGrant(role, grantee string, privs []string, schema, table string) {
+// roleGrant records the write privileges in one GRANT … ON schema.table TO role line, and
+// its GRANT OPTION wherever it is.
+func (a *Audit) roleGrant(role, grantee string, privs []string, schema, table string, grantOption bool) {
+	obj, on := myObject(schema, table)
+	if grantOption {
+		a.Violations = append(a.Violations, Violation{Privilege: "GRANT OPTION", Object: obj, Via: "through role " + role + ": " + grantOptionWhy,
+			Fix: fmt.Sprintf("REVOKE GRANT OPTION ON %s FROM %s; (or REVOKE %s FROM %s;)", on, role, role, grantee)})
+	}
 	writes := myWrites
 	if schema == "*" {
 		writes = append(slices.Clone(myWrites), myGlobalExtra...)
@@ -123,13 +129,6 @@ func (a *Audit) roleGrant(role, grantee string, privs []string, schema, table st
 	}
 	if len(bad) == 0 || schema != "*" && !slices.ContainsFunc(a.Schemas, func(s string) bool { return likeMatch(schema, s) }) {
 		return
-	}
-	obj, on := "*.* (every database)", "*.*"
-	switch {
-	case schema != "*" && table == "*":
-		obj, on = "database "+schema+".*", myIdent(schema)+".*"
-	case schema != "*":
-		obj, on = "table "+schema+"."+table, myIdent(schema)+"."+myIdent(table)
 	}
 	list := strings.Join(bad, ", ")
 	a.Violations = append(a.Violations, Violation{Privilege: list, Object: obj, Via: "through role " + role,

@@ -108,6 +108,20 @@ func TestAuditPostgres(t *testing.T) {
 		{"table owner", "ALTER TABLE erp_product OWNER TO {u}", []string{"OWNER on table public.erp_product (owned by {u})", "ALTER TABLE public.erp_product OWNER TO"}},
 		{"inherited through a role", "GRANT DELETE ON erp_invoice TO {u}_writers; GRANT {u}_writers TO {u}",
 			[]string{"DELETE on table public.erp_invoice (granted to {u}_writers)", "REVOKE DELETE ON public.erp_invoice FROM {u}_writers;"}},
+		// Roles that hold no write privilege on the ERP's tables but can get one, or write
+		// elsewhere: each is refused like a write privilege (TestAuditCreateRoleEscalates).
+		{"createrole", selectViews + "; ALTER ROLE {u} CREATEROLE", []string{"CREATEROLE on role {u} (it can create roles and, on PostgreSQL 15 and older, grant itself any role",
+			"ALTER ROLE {u} NOCREATEROLE;"}},
+		{"member of a createrole role", "ALTER ROLE {u}_admin CREATEROLE; GRANT {u}_admin TO {u}",
+			[]string{"CREATEROLE on role {u} (member of role {u}_admin: it can create roles", "REVOKE {u}_admin FROM {u};"}},
+		{"pg_write_server_files", selectViews + "; GRANT pg_write_server_files TO {u}",
+			[]string{"pg_write_server_files on role {u} (member of role pg_write_server_files: writes any file the server can", "REVOKE pg_write_server_files FROM {u};"}},
+		{"pg_execute_server_program through a role", "GRANT pg_execute_server_program TO {u}_writers; GRANT {u}_writers TO {u}",
+			[]string{"pg_execute_server_program on role {u} (member of role pg_execute_server_program: runs programs", "REVOKE pg_execute_server_program FROM {u}_writers;"}},
+		{"pg_read_server_files", "GRANT pg_read_server_files TO {u}", []string{"pg_read_server_files on role {u}", "REVOKE pg_read_server_files FROM {u};"}},
+		{"pg_write_all_data", "GRANT pg_write_all_data TO {u}", []string{"pg_write_all_data on role {u} (member of role pg_write_all_data: INSERT, UPDATE and DELETE on every table)",
+			"REVOKE pg_write_all_data FROM {u};"}},
+		{"pg_read_all_data is reading", selectViews + "; GRANT pg_read_all_data TO {u}", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,6 +179,19 @@ func TestAuditMariaDB(t *testing.T) {
 		{"role with global all", "CREATE ROLE {r}; GRANT ALL ON *.* TO {r}; GRANT {r} TO {u}; GRANT SELECT ON " + db + ".* TO {u}", []string{"ALL PRIVILEGES on *.* (every database) (through role `{r}`)"}},
 		{"role with select only", "CREATE ROLE {r}; GRANT SELECT ON " + db + ".* TO {r}; GRANT {r} TO {u}; SET DEFAULT ROLE {r} FOR {u}", nil},
 		{"global all", "GRANT ALL ON *.* TO {u}", []string{"SUPER", "INSERT", "on *.* (every database)", "REVOKE ALL PRIVILEGES, GRANT OPTION FROM {u};"}},
+		// Privileges that write nothing in the ERP themselves, but lead there or elsewhere.
+		{"file", selectViews + "; GRANT FILE ON *.* TO {u}", []string{"FILE on *.* (every database) (granted to {u}); a DBA should run: REVOKE FILE ON *.* FROM {u};"}},
+		{"create user", selectViews + "; GRANT CREATE USER ON *.* TO {u}", []string{"CREATE USER on *.* (every database)", "REVOKE CREATE USER ON *.* FROM {u};"}},
+		{"grant option on the database", "GRANT SELECT ON " + db + ".* TO {u} WITH GRANT OPTION",
+			[]string{"GRANT OPTION on database " + db + ".* (granted to {u}: it can hand its privileges to other accounts); a DBA should run: REVOKE GRANT OPTION ON `" + db + "`.* FROM {u};"}},
+		{"grant option on a view", selectViews + "; GRANT SELECT ON " + db + ".v_products TO {u} WITH GRANT OPTION",
+			[]string{"GRANT OPTION on table " + db + ".v_products", "REVOKE GRANT OPTION ON `" + db + "`.`v_products` FROM {u};"}},
+		{"grant option on another database", selectViews + "; GRANT SELECT ON mysql.db TO {u} WITH GRANT OPTION", []string{"GRANT OPTION on table mysql.db"}},
+		{"global grant option", selectViews + "; GRANT USAGE ON *.* TO {u} WITH GRANT OPTION", []string{"GRANT OPTION on *.* (every database)", "REVOKE GRANT OPTION ON *.* FROM {u};"}},
+		{"grant option through a role", selectViews + "; CREATE ROLE {r}; GRANT SELECT ON " + db + ".* TO {r} WITH GRANT OPTION; GRANT {r} TO {u}",
+			[]string{"GRANT OPTION on database " + db + ".* (through role `{r}`: it can hand its privileges to other accounts); a DBA should run: REVOKE GRANT OPTION ON `" + db + "`.* FROM `{r}`;"}},
+		{"file through a role", selectViews + "; CREATE ROLE {r}; GRANT FILE, CREATE USER ON *.* TO {r}; GRANT {r} TO {u}",
+			[]string{"FILE, CREATE USER on *.* (every database) (through role `{r}`)"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -188,4 +215,36 @@ func TestAuditMariaDB(t *testing.T) {
 			checkAudit(t, a, tc.want)
 		})
 	}
+}
+
+// TestAuditCreateRoleEscalates shows why CREATEROLE is refused: on PostgreSQL 15 and older such
+// a role grants itself pg_write_all_data and then writes, with no write privilege of its own
+// beforehand. The audit must refuse it before it does.
+func TestAuditCreateRoleEscalates(t *testing.T) {
+	admin := dbtest.Postgres(t)
+	adb, err := sql.Open("pgx", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { adb.Close() })
+	role := randName(t, "vg_cr_")
+	execAll(t, adb, "CREATE ROLE {u} LOGIN CREATEROLE; GRANT SELECT ON v_invoices, v_customers, v_products TO {u}", role)
+	t.Cleanup(func() { execAll(t, adb, "DROP OWNED BY {u}; DROP ROLE {u}", role) })
+	u, _ := url.Parse(admin)
+	u.User = url.User(role)
+	checkAudit(t, runAudit(t, inspect.Postgres, u.String(), []string{""}), []string{"CREATEROLE on role " + role})
+	var version int
+	if err := adb.QueryRow("SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if version >= 160000 {
+		t.Logf("PostgreSQL %d: CREATEROLE can no longer grant roles it does not administer", version)
+		return
+	}
+	rdb, err := sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	execAll(t, rdb, "GRANT pg_write_all_data TO {u}; INSERT INTO erp_product (id, sku, name, unit_price, active) VALUES (999999, 'X-0', 'x', 1, true)", role)
 }

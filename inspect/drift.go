@@ -1,6 +1,8 @@
 package inspect
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -47,13 +49,16 @@ func Compare(engine string, v *views.View, r *Relation) []Finding {
 			notNull = append(notNull, c.Name)
 		}
 	}
-	if len(notNull) > 0 {
-		what := "views do not carry NOT NULL on this engine"
-		if engine == MySQL || r.Kind == Table {
-			what = "the database says they may be NULL"
-		}
-		add(Warning, "", "columns declared nullable: false (or key) in the catalog cannot be confirmed NOT NULL (%s): %s; a NULL there breaks paging or the non-null GraphQL type",
-			what, strings.Join(notNull, ", "))
+	switch {
+	case len(notNull) == 0:
+	case engine == MySQL || r.Kind == Table:
+		add(Warning, "", "columns declared nullable: false (or key) in the catalog may be NULL, the database says: %s; a NULL there breaks paging or the non-null GraphQL type",
+			strings.Join(notNull, ", "))
+	default:
+		// Postgres and SQLite views never carry NOT NULL: the catalog's nullable: false is the
+		// DBA's word for it, and asking again on every check would only train people to ignore it.
+		add(Note, "", "nullable: false (or key) is taken on the catalog's word for %s: views on this engine do not say whether a column may be NULL",
+			strings.Join(notNull, ", "))
 	}
 	if t := v.TenantColumn; t != "" && r.Column(t) == nil {
 		add(Error, t, "tenant column %s is not in %s: every query filters on it", t, r.QualifiedName())
@@ -79,4 +84,23 @@ func rank(l Level) int {
 		return 1
 	}
 	return 2
+}
+
+// Drift compares each of vs with its live relation (Compare); a relation that does not exist or
+// whose columns cannot be read is an error finding. It returns nil when all is well.
+func (d *DB) Drift(ctx context.Context, vs []*views.View) []Finding {
+	var out []Finding
+	for _, v := range vs {
+		r, err := d.Relation(ctx, v.Relation)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			out = append(out, Finding{Level: Error, View: v.Name,
+				Message: fmt.Sprintf("relation %s does not exist (dropped or renamed?), or the user cannot see it", v.Relation)})
+		case err != nil:
+			out = append(out, Finding{Level: Error, View: v.Name, Message: err.Error()})
+		default:
+			out = append(out, Compare(d.engine, v, r)...)
+		}
+	}
+	return out
 }

@@ -10,7 +10,8 @@ import (
 
 	_ "github.com/go-sql-driver/mysql" // registers the "mysql" driver
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"modernc.org/sqlite"               // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // The engines Open accepts; they are the config's driver names.
@@ -43,12 +44,16 @@ type Relation struct {
 
 // Column is one column of a relation as the database declares it.
 type Column struct {
-	Name     string
-	Type     string // as the database spells it: "numeric(14,2)", "varchar(64)", "tinyint(1)", "INTEGER"
-	Base     string // lower-case name without size or modifiers: "numeric", "varchar", "tinyint", "integer"
-	Scale    int    // digits after the point of a decimal type; -1 when not declared
-	Unsigned bool   // MySQL unsigned integer
-	Nullable bool
+	Name string
+	Type string // as the database spells it: "numeric(14,2)", "varchar(64)", "tinyint(1)", "INTEGER"
+	// Base is the lower-case name without size or modifiers: "numeric", "varchar", "tinyint";
+	// on SQLite the affinity, or the kind a NUMERIC-affinity name declares ("datetime", "date",
+	// "boolean", "json", "uuid"); "" for a SQLite view column with no declared type.
+	Base      string
+	Scale     int    // digits after the point of a decimal type; -1 when not declared
+	Unsigned  bool   // MySQL unsigned integer
+	Collation string // MySQL: the collation of a text column ("" otherwise)
+	Nullable  bool
 }
 
 // Column returns the column named name, or nil.
@@ -92,6 +97,10 @@ func Open(ctx context.Context, driver, dsn string) (*DB, error) {
 	db.SetMaxOpenConns(2)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
+		var lite *sqlite.Error
+		if errors.As(err, &lite) && lite.Code()&0xff == sqlite3.SQLITE_CANTOPEN {
+			return nil, fmt.Errorf("inspect: connect to sqlite: the database file does not exist or cannot be read: %w", err)
+		}
 		return nil, fmt.Errorf("inspect: connect to %s: %w", driver, err)
 	}
 	return &DB{db: db, engine: driver}, nil

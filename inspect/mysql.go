@@ -27,7 +27,7 @@ WHERE TABLE_SCHEMA = COALESCE(NULLIF(?, ''), DATABASE()) AND TABLE_NAME = ?`, sc
 	default:
 		r.Kind = Other
 	}
-	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, COALESCE(NUMERIC_SCALE, -1), IS_NULLABLE = 'YES'
+	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, COALESCE(NUMERIC_SCALE, -1), COALESCE(COLLATION_NAME, ''), IS_NULLABLE = 'YES'
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, r.Schema, r.Name)
 	if err != nil {
 		return nil, err
@@ -35,7 +35,7 @@ FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER 
 	defer rows.Close()
 	for rows.Next() {
 		var c Column
-		if err := rows.Scan(&c.Name, &c.Type, &c.Base, &c.Scale, &c.Nullable); err != nil {
+		if err := rows.Scan(&c.Name, &c.Type, &c.Base, &c.Scale, &c.Collation, &c.Nullable); err != nil {
 			return nil, err
 		}
 		c.Type, c.Base = strings.ToLower(c.Type), strings.ToLower(c.Base)

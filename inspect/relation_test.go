@@ -119,9 +119,25 @@ func TestCompatible(t *testing.T) {
 		{inspect.MySQL, views.UUID, nil, inspect.Column{Type: "char(36)", Base: "char"}, ""},
 		{inspect.MySQL, views.UUID, nil, inspect.Column{Type: "char(32)", Base: "char"}, inspect.Error},
 		{inspect.MySQL, views.Timestamp, nil, inspect.Column{Type: "datetime", Base: "datetime"}, ""},
-		{inspect.SQLite, views.Timestamp, nil, inspect.Column{Type: "TEXT", Base: "text"}, ""},
-		{inspect.SQLite, views.Int, nil, inspect.Column{Type: "", Base: ""}, inspect.Note},
-		{inspect.SQLite, views.Int, nil, inspect.Column{Type: "REAL", Base: "real"}, inspect.Error},
+		{inspect.SQLite, views.Timestamp, nil, lite("TEXT"), ""},
+		{inspect.SQLite, views.Int, nil, lite(""), inspect.Note},
+		{inspect.SQLite, views.Int, nil, lite("REAL"), inspect.Error},
+		// DATETIME has NUMERIC affinity, but the driver reads it as a time: never a decimal.
+		{inspect.SQLite, views.Timestamp, nil, lite("DATETIME"), ""},
+		{inspect.SQLite, views.Decimal, &two, lite("DATETIME"), inspect.Error},
+		{inspect.SQLite, views.Float, nil, lite("TIMESTAMP"), inspect.Error},
+		{inspect.SQLite, views.Text, nil, lite("DATETIME"), inspect.Error},
+		{inspect.SQLite, views.Date, nil, lite("DATE"), ""},
+		{inspect.SQLite, views.Timestamp, nil, lite("DATE"), inspect.Error},
+		{inspect.SQLite, views.Decimal, &two, lite("NUMERIC(10,2)"), ""},
+		{inspect.SQLite, views.Decimal, &two, lite("DECIMAL(10, 3)"), inspect.Error},
+		{inspect.SQLite, views.Decimal, &two, lite("NUMERIC"), inspect.Warning},
+		{inspect.SQLite, views.Decimal, &two, lite("INTEGER"), ""},
+		{inspect.SQLite, views.Bool, nil, lite("BOOLEAN"), ""},
+		{inspect.SQLite, views.Bool, nil, lite("NUMERIC"), inspect.Error},
+		{inspect.SQLite, views.JSON, nil, lite("JSON"), ""},
+		{inspect.SQLite, views.Int, nil, lite("JSON"), inspect.Error},
+		{inspect.SQLite, views.UUID, nil, lite("CHAR(36)"), ""},
 	}
 	for _, tc := range cases {
 		got, why := inspect.Compatible(tc.engine, tc.typ, tc.scale, tc.col)
@@ -144,4 +160,9 @@ func execAdmin(t *testing.T, dsn, stmts string) {
 func mustDemoCatalog(t *testing.T) []byte {
 	t.Helper()
 	return demo.Catalog()
+}
+
+// lite describes a SQLite column the way inspect reads one with that declared type.
+func lite(declared string) inspect.Column {
+	return inspect.LiteColumn(declared)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -36,11 +38,48 @@ func liteRelation(ctx context.Context, db *sql.DB, schema, name string) (*Relati
 		if err := rows.Scan(&c.Name, &c.Type, &notNull); err != nil {
 			return nil, err
 		}
-		c.Nullable, c.Base, c.Scale = !notNull, affinity(c.Type), -1
+		c.Nullable = !notNull
+		c.Base, c.Scale = liteClass(c.Type)
 		r.Columns = append(r.Columns, c)
 	}
 	return r, rows.Err()
 }
+
+// liteClass returns what a SQLite declared type says about a column: its affinity (integer,
+// text, blob, real, numeric; "" with no declared type), or, among NUMERIC-affinity names, the
+// kind the name declares (datetime, date, boolean, json, uuid), with the scale of a decimal's
+// (p,s) (-1 when not declared). Storage follows affinity, but the name is what the schema's
+// author meant, and the SQLite driver reads DATE, DATETIME and TIMESTAMP columns as times.
+func liteClass(declared string) (string, int) {
+	aff := affinity(declared)
+	if aff != "numeric" {
+		return aff, -1
+	}
+	t := strings.ToUpper(strings.TrimSpace(declared))
+	switch {
+	case strings.HasPrefix(t, "DATETIME"), strings.HasPrefix(t, "TIMESTAMP"):
+		return "datetime", -1
+	case strings.HasPrefix(t, "DATE"):
+		return "date", -1
+	case strings.HasPrefix(t, "BOOL"):
+		return "boolean", -1
+	case strings.HasPrefix(t, "JSON"):
+		return "json", -1
+	case strings.HasPrefix(t, "UUID"), strings.HasPrefix(t, "GUID"):
+		return "uuid", -1
+	}
+	if m := liteDecimal.FindStringSubmatch(t); m != nil {
+		if m[1] == "" {
+			return "numeric", 0 // NUMERIC(p) has scale 0, as in standard SQL
+		}
+		n, _ := strconv.Atoi(m[1])
+		return "numeric", n
+	}
+	return "numeric", -1
+}
+
+// liteDecimal matches DECIMAL(p[,s]) and NUMERIC(p[,s]); the group is s.
+var liteDecimal = regexp.MustCompile(`^(?:DECIMAL|NUMERIC)\s*\(\s*\d+\s*(?:,\s*(\d+)\s*)?\)$`)
 
 // affinity returns the SQLite type affinity of a declared type (lower case: integer, text, blob,
 // real, numeric), by SQLite's rules; a column with no declared type (an expression in a view) is "".

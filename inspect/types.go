@@ -3,6 +3,7 @@ package inspect
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/viewgate/viewgate/views"
 )
@@ -34,17 +35,19 @@ var compatible = map[string]map[views.Type][]string{
 		views.UUID:      {"char(36)", "uuid"},
 		views.JSON:      {"json", "longtext"}, // MariaDB's JSON is LONGTEXT with a json_valid check
 	},
+	// SQLite by affinity, and by the declared name among NUMERIC-affinity types (liteClass): a
+	// DATETIME column is read as a time, so it cannot serve a decimal, and the reverse.
 	SQLite: {
 		views.Text:      {"text"},
 		views.Int:       {"integer"},
 		views.BigInt:    {"integer"},
 		views.Decimal:   {"numeric", "integer", "real"},
-		views.Float:     {"real", "numeric"},
-		views.Bool:      {"integer", "numeric"},
-		views.Date:      {"text", "numeric"},
-		views.Timestamp: {"text", "numeric"},
-		views.UUID:      {"text"},
-		views.JSON:      {"text"},
+		views.Float:     {"real", "numeric", "integer"},
+		views.Bool:      {"boolean", "integer"},
+		views.Date:      {"date", "text"},
+		views.Timestamp: {"datetime", "text"},
+		views.UUID:      {"uuid", "text"},
+		views.JSON:      {"json", "text"},
 	},
 }
 
@@ -76,7 +79,7 @@ func Compatible(engine string, t views.Type, scale *int, c Column) (Level, strin
 	if engine == MySQL && c.Unsigned && (t == views.BigInt && c.Base == "bigint" || t == views.Int && c.Base == "int") {
 		return Error, fmt.Sprintf("the database type %s can exceed catalog type %s (unsigned overflow)", c.Type, t)
 	}
-	if t == views.Decimal && scale != nil && engine != SQLite {
+	if t == views.Decimal && scale != nil && (engine != SQLite || c.Base == "numeric") {
 		if c.Scale < 0 {
 			return Warning, fmt.Sprintf("the database type %s declares no scale; values are printed with the catalog's scale %d, extra digits are rounded", c.Type, *scale)
 		}
@@ -104,6 +107,9 @@ func CatalogType(engine string, c Column) (t views.Type, scale int, ok bool) {
 	if engine == MySQL && c.Type == "char(36)" {
 		return views.UUID, 0, true
 	}
+	if engine == MySQL && c.Base == "longtext" && strings.HasSuffix(c.Collation, "_bin") {
+		return views.JSON, 0, true // MariaDB's JSON is LONGTEXT with a binary collation
+	}
 	if engine == SQLite {
 		return liteType(c)
 	}
@@ -125,17 +131,39 @@ func CatalogType(engine string, c Column) (t views.Type, scale int, ok bool) {
 	return "", 0, false
 }
 
-// liteType guesses from SQLite's declared type, where affinity alone is ambiguous.
+// liteType reads SQLite's declared type, where affinity alone is ambiguous. INTEGER (the 64-bit
+// rowid type ids are declared with) and BIGINT are bigint; INT, SMALLINT and the like are int,
+// and so is CAST(… AS INTEGER) in a view, which SQLite reports as INT.
 func liteType(c Column) (views.Type, int, bool) {
+	t := strings.ToUpper(c.Type)
 	switch c.Base {
 	case "integer":
-		return views.BigInt, 0, true
+		switch {
+		case t == "TINYINT(1)":
+			return views.Bool, 0, true
+		case t == "INTEGER", strings.Contains(t, "BIG"), t == "INT8":
+			return views.BigInt, 0, true
+		}
+		return views.Int, 0, true
 	case "real":
 		return views.Float, 0, true
 	case "text":
+		if t == "CHAR(36)" {
+			return views.UUID, 0, true
+		}
 		return views.Text, 0, true
 	case "numeric":
-		return views.Decimal, 2, true
+		return views.Decimal, max(c.Scale, 0), true
+	case "datetime":
+		return views.Timestamp, 0, true
+	case "date":
+		return views.Date, 0, true
+	case "boolean":
+		return views.Bool, 0, true
+	case "json":
+		return views.JSON, 0, true
+	case "uuid":
+		return views.UUID, 0, true
 	}
 	return "", 0, false
 }

@@ -58,6 +58,7 @@ type Limiter struct {
 	tenants map[string]*plan
 	def     *plan
 	auth    rule
+	failed  failedClients // clients that failed authentication here lately
 	store   *stores
 	conc    concurrency
 	stats   counters
@@ -82,7 +83,7 @@ func New(cfg config.Quota, o Options) (*Limiter, error) {
 	if o.WarnEvery <= 0 {
 		o.WarnEvery = 10 * time.Second
 	}
-	l := &Limiter{cfg: cfg, now: o.Now, log: o.Log, plans: map[string]*plan{}, tenants: map[string]*plan{}}
+	l := &Limiter{cfg: cfg, now: o.Now, log: o.Log, plans: map[string]*plan{}, tenants: map[string]*plan{}, failed: newFailedClients()}
 	if !cfg.Enabled {
 		return l, nil
 	}

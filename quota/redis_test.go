@@ -156,6 +156,12 @@ func TestRedisOutage(t *testing.T) {
 	if !errors.Is(err, ErrUnavailable) || !errors.As(err, &ue) || ue.RetryAfter < time.Second {
 		t.Fatalf("fail-closed Charge with Redis down = %v, want an UnavailableError", err)
 	}
+	// A client that has not failed here is not looked up at all; one that has is, and fails closed.
+	before := closed.Stats().StoreErrors
+	if ex, err := closed.AuthBlocked(ctx, "192.0.2.9"); ex != nil || err != nil || closed.Stats().StoreErrors != before {
+		t.Errorf("fail-closed AuthBlocked of a client without failures = %v, %v (store errors %d → %d), want no store call", ex, err, before, closed.Stats().StoreErrors)
+	}
+	closed.AuthFailed(ctx, "192.0.2.1")
 	if _, err := closed.AuthBlocked(ctx, "192.0.2.1"); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("fail-closed AuthBlocked = %v", err)
 	}

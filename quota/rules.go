@@ -106,6 +106,7 @@ type slot struct {
 	class Class
 	r     *rule
 	key   string
+	index int64 // the window's number since the epoch
 	reset time.Time
 }
 
@@ -128,7 +129,7 @@ func slotFor(class Class, r *rule, id string, now time.Time) slot {
 	b.WriteString(r.label)
 	b.WriteByte(':')
 	b.WriteString(strconv.FormatInt(idx, 10))
-	return slot{class: class, r: r, key: b.String(), reset: time.Unix((idx+1)*secs, 0)}
+	return slot{class: class, r: r, key: b.String(), index: idx, reset: time.Unix((idx+1)*secs, 0)}
 }
 
 func floorDiv(a, b int64) int64 {

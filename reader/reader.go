@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"time"
@@ -38,6 +39,7 @@ type Options struct {
 	DefaultPageSize int                // first, when the caller gives none (capped by the view)
 	PIIKey          []byte             // keys the hash of pii: hash columns
 	ErrorCode       func(error) string // the error vocabulary, for the query log
+	LabelStatements bool               // show the requestId and view to DBAs in pg_stat_activity / the process list
 	Now             func() time.Time
 }
 
@@ -68,9 +70,10 @@ type Args map[string]any
 
 // Shown says how one selected column is presented.
 type Shown struct {
-	Col  *views.Column
-	Mode views.PII // PIINone: as is
-	At   int       // the column's position in the statement's row; -1 when it is not read
+	Col   *views.Column
+	Mode  views.PII // PIINone: as is
+	At    int       // the column's position in the statement's row; -1 when it is not read
+	scope []byte    // PIIHash: what the hash is keyed by besides the value (see hashScope)
 }
 
 // Read is one compiled read of a view for one caller.
@@ -183,7 +186,11 @@ func projection(v *views.View, who *auth.Principal, want map[string]bool) ([]*vi
 		if clear {
 			mode = views.PIINone
 		}
-		show = append(show, Shown{Col: c, Mode: mode})
+		sh := Shown{Col: c, Mode: mode}
+		if mode == views.PIIHash {
+			sh.scope = hashScope(who.Tenant, v.Name, c.Name)
+		}
+		show = append(show, sh)
 		if mode == views.PIINone || mode == views.PIIHash {
 			cols = append(cols, c)
 		}
@@ -206,7 +213,7 @@ func (rd *Read) Value(row []any, s Shown) any {
 	case views.PIINone:
 		return views.Output(s.Col, row[s.At])
 	case views.PIIHash:
-		return rd.r.hash(views.Output(s.Col, row[s.At]))
+		return rd.r.hash(s.scope, views.Output(s.Col, row[s.At]))
 	case views.PIIMask:
 		if s.Col.Type == views.Text {
 			return PIIMask
@@ -225,13 +232,28 @@ func (rd *Read) Field(name string) *Shown {
 	return nil
 }
 
-func (r *Reader) hash(v any) any {
+// hash is the keyed hash a pii: hash column shows: HMAC-SHA256 over the scope (tenant, view,
+// column) and the value, so equal values hash alike only within one tenant's column and a
+// hash cannot be looked up in another tenant's or column's hashes.
+func (r *Reader) hash(scope []byte, v any) any {
 	if v == nil {
 		return nil
 	}
 	m := hmac.New(sha256.New, r.o.PIIKey)
+	m.Write(scope)
 	fmt.Fprint(m, v)
 	return hex.EncodeToString(m.Sum(nil)[:12])
+}
+
+// hashScope encodes tenant, view and column unambiguously, each preceded by its length as a
+// 4-byte big-endian number, for the PII hash's input ahead of the value.
+func hashScope(tenant, view, column string) []byte {
+	var b []byte
+	for _, part := range []string{tenant, view, column} {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(part)))
+		b = append(b, part...)
+	}
+	return b
 }
 
 // Page reads the page: at most First rows, and whether more follow.
@@ -266,6 +288,7 @@ func (r *Reader) run(ctx context.Context, src Source, who *auth.Principal, q *vi
 		return nil, fmt.Errorf("query %s: %w", q.View.Field, err)
 	}
 	defer cancel()
+	sctx, trace := r.traced(sctx, q.View.Field)
 	start := r.o.Now()
 	var out [][]any
 	err = src.Runner.Query(sctx, st.SQL, st.Args, func(rows replica.Rows) error {
@@ -292,7 +315,8 @@ func (r *Reader) run(ctx context.Context, src Source, who *auth.Principal, q *vi
 	e := querylog.Entry{
 		Time: start, RequestID: requestid.From(ctx), Tenant: who.Tenant, Credential: who.CredentialID,
 		View: q.View.Field, Class: Class(q), Source: src.Runner.Name(), SQL: st.SQL,
-		Duration: took, Rows: len(out),
+		Duration: took, Rows: len(out), TraceID: requestid.TraceFrom(ctx),
+		Replica: trace.Replica, Explain: explainer(src, trace.Replica, st),
 	}
 	return out, r.logged(e, q, err)
 }
@@ -325,7 +349,7 @@ func matchesText(f *views.Filter) bool {
 		return false
 	}
 	for _, c := range f.Conds {
-		if c.Op == views.StartsWith || c.Op == views.Contains {
+		if c.Op.MatchesText() {
 			return true
 		}
 	}

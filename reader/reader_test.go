@@ -37,7 +37,7 @@ func newReader(t *testing.T) (*reader.Reader, *views.Catalog, *bytes.Buffer) {
 	qlog := &bytes.Buffer{}
 	r := reader.New(reader.Options{
 		Sources:         map[string]reader.Source{demo.SourceName: {Runner: src, Builder: &views.Builder{Dialect: views.SQLite, Cursors: cur}}},
-		Log:             querylog.New(qlog, time.Hour, nil),
+		Log:             querylog.New(querylog.Options{JSON: qlog, Threshold: time.Hour}),
 		DefaultPageSize: 20, PIIKey: []byte("k"),
 	})
 	return r, cat, qlog

@@ -47,15 +47,12 @@ func (rd *Read) Stream(ctx context.Context, o StreamOptions, fn func(row []any) 
 	}
 	start := rd.r.o.Now()
 	var n int64
-	name := rd.src.Runner.Name()
 	// fn's error cancels the statement: drivers drain unread rows on close, and an export
 	// stopped early may have millions left.
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	sctx, trace := rd.r.traced(sctx, q.View.Field)
 	err := s.Stream(sctx, st.SQL, st.Args, o.Timeout, func(rows replica.Rows) error {
-		if nr, ok := rows.(replica.Named); ok {
-			name = nr.Replica()
-		}
 		dests := st.Dests()
 		row := make([]any, len(dests))
 		for rows.Next() {
@@ -75,8 +72,9 @@ func (rd *Read) Stream(ctx context.Context, o StreamOptions, fn func(row []any) 
 	})
 	e := querylog.Entry{
 		Time: start, RequestID: requestid.From(ctx), Tenant: rd.who.Tenant, Credential: rd.who.CredentialID,
-		View: q.View.Field, Class: o.Class, Source: name, SQL: st.SQL,
-		Duration: rd.r.o.Now().Sub(start), Rows: int(n),
+		View: q.View.Field, Class: o.Class, Source: rd.src.Runner.Name(), SQL: st.SQL,
+		Duration: rd.r.o.Now().Sub(start), Rows: int(n), TraceID: requestid.TraceFrom(ctx),
+		Replica: trace.Replica, Explain: explainer(rd.src, trace.Replica, st),
 	}
 	if o.Bytes != nil {
 		e.Bytes = o.Bytes()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -85,4 +86,37 @@ func classicTx(ctx context.Context, conn *pgx.Conn, args []any) error {
 	}
 	rows.Close()
 	return tx.Commit(ctx)
+}
+
+// BenchmarkPostgresLabel measures what the statement label (application_name in the pipeline)
+// costs, the two variants alternating statement by statement so that the shared machine's
+// noise falls on both alike; it reports the mean time of each:
+//
+//	go test ./replica -run '^$' -bench PostgresLabel -benchtime 20000x
+func BenchmarkPostgresLabel(b *testing.B) {
+	dsn := newPGDatabase(b, `CREATE TABLE t (id int PRIMARY KEY, name text)`,
+		`INSERT INTO t SELECT g, 'name ' || g FROM generate_series(1, 100) g`)
+	src := openSource(b, Options{Driver: "postgres", DSN: dsn, MaxConns: 1})
+	plain := context.Background()
+	labelled := WithTrace(plain, &Trace{Label: "vg 5k2jqlvfa7ttzxqgq4xlm2s3ue invoices"})
+	args := []any{10}
+	var took [2]time.Duration
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		ctx := plain
+		if i%2 == 1 {
+			ctx = labelled
+		}
+		start := time.Now()
+		if err := src.Query(ctx, benchQuery, args, scanAll); err != nil {
+			b.Fatal(err)
+		}
+		took[i%2] += time.Since(start)
+		i++
+	}
+	half := float64(max(i/2, 1))
+	b.ReportMetric(float64(took[0].Nanoseconds())/half, "ns/plain")
+	b.ReportMetric(float64(took[1].Nanoseconds())/half, "ns/labelled")
+	b.ReportMetric(100*(float64(took[1])/float64(took[0])-1), "%cost")
 }

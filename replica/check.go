@@ -9,12 +9,21 @@ import (
 )
 
 // pgCheck asks a Postgres server whether it is a standby, whether this session is read-only
-// (the default_transaction_read_only backstop) and how far replay lags: zero when every
-// received WAL record is replayed, else the age of the last replayed transaction, NULL when
-// unknown (nothing replayed since start-up).
+// (the default_transaction_read_only backstop) and how far replay lags:
+//   - zero when everything received is replayed (receive and replay positions equal), as
+//     when a standby has caught up with a quiet primary, or with one that is down;
+//   - zero when a WAL receiver is streaming and replay is past the receive position: a
+//     restarted standby reports the start of the WAL segment it resumed streaming from until
+//     the primary writes again, which on a quiet primary may be never. The receiver's status
+//     needs pg_read_all_stats; an account without it sees only that a receiver runs, which
+//     then counts as streaming;
+//   - else the age of the last replayed transaction, NULL (unknown) when none was replayed
+//     since start-up.
 const pgCheck = `SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on',
 	CASE WHEN NOT pg_is_in_recovery() THEN 0::float8
 	     WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8
+	     WHEN pg_last_wal_receive_lsn() < pg_last_wal_replay_lsn()
+	          AND (SELECT status IS NULL OR status = 'streaming' FROM pg_stat_wal_receiver) THEN 0::float8
 	     ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8 END`
 
 // check reports a standby as read-only; a primary is writable whatever the session says,

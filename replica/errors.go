@@ -31,6 +31,20 @@ var (
 	ErrUnknownDriver = errors.New("replica: unknown driver")
 )
 
+// kindError is a sentinel that is also a kind of a broader one (errors.Is finds both) but
+// prints only its own message, so a wrapped chain does not repeat "replica: …" prefixes.
+type kindError struct {
+	msg  string
+	kind error
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
+
+// errNoFile reports a SQLite source whose database file does not exist: opened read-only, it
+// is never created, and SQLite itself only says "unable to open database file".
+var errNoFile = errors.New("the database file does not exist")
+
 // wrap adds the operation, the source name and, when the error is one the caller
 // acts on, the matching sentinel.
 func wrap(op, source string, err error) error {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // probe is what one health check learnt about a server.
@@ -221,6 +223,7 @@ func (r *Router) start() {
 func describe(err error) string {
 	var pgErr *pgconn.PgError
 	var myErr *mysql.MySQLError
+	var liteErr *sqlite.Error
 	switch {
 	case errors.As(err, &pgErr):
 		return "SQLSTATE " + pgErr.Code + ": " + pgErr.Message
@@ -234,6 +237,10 @@ func describe(err error) string {
 		return "timed out"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, driver.ErrBadConn), errors.Is(err, mysql.ErrInvalidConn):
 		return "connection lost"
+	case errors.Is(err, errNoFile):
+		return errNoFile.Error()
+	case errors.As(err, &liteErr) && liteErr.Code()&0xff == sqlite3.SQLITE_CANTOPEN:
+		return "cannot open the database file"
 	case errors.Is(err, ErrUnavailable):
 		return "unavailable"
 	}

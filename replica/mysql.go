@@ -29,7 +29,7 @@ func openMySQL(ctx context.Context, o Options) (*sqlDB, error) {
 	// One connection of its own for KILL QUERY, so a full pool cannot delay a kill.
 	killer := sql.OpenDB(conn)
 	killer.SetMaxOpenConns(1)
-	s := &sqlDB{db: db, grace: backstop, guard: refuseImplicitCommit, killer: killer}
+	s := &sqlDB{db: db, grace: backstop, guard: refuseImplicitCommit, comment: true, killer: killer}
 	if err := s.detect(ctx); err != nil {
 		s.close()
 		return nil, err

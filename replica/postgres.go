@@ -19,8 +19,11 @@ import (
 const (
 	pgBegin      = "BEGIN TRANSACTION READ ONLY"
 	pgSetTimeout = "SELECT set_config('statement_timeout', $1, true)"
-	pgCommit     = "COMMIT"
-	pgRollback   = "ROLLBACK"
+	// pgSetTimeoutLabel also sets application_name for the transaction, so that
+	// pg_stat_activity shows the statement's label (requestId and view) while it runs.
+	pgSetTimeoutLabel = "SELECT set_config('statement_timeout', $1, true), set_config('application_name', $2, true)"
+	pgCommit          = "COMMIT"
+	pgRollback        = "ROLLBACK"
 )
 
 // Pool settings; Options.MaxConns and these constants win over any pool_* parameter in
@@ -156,7 +159,12 @@ func pipelineQuery(ctx context.Context, conn *pgx.Conn, sql string, args []any, 
 func pipeline(ctx context.Context, conn *pgx.Conn, begin, sql string, args []any, timeout time.Duration, fn func(Rows) error) error {
 	b := &pgx.Batch{}
 	b.Queue(begin)
-	b.Queue(pgSetTimeout, strconv.FormatInt(max(timeout.Milliseconds(), 1), 10))
+	ms := strconv.FormatInt(max(timeout.Milliseconds(), 1), 10)
+	if label := labelOf(ctx); label != "" {
+		b.Queue(pgSetTimeoutLabel, ms, label)
+	} else {
+		b.Queue(pgSetTimeout, ms)
+	}
 	b.Queue(sql, args...)
 	b.Queue(pgCommit)
 	br := conn.SendBatch(ctx, b)

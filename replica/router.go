@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,11 +14,11 @@ import (
 
 // ErrNoHealthyReplica reports that every replica of a source (and its fallback, if any) is
 // out of rotation; it wraps ErrUnavailable, so callers answer 503 and retry later.
-var ErrNoHealthyReplica = fmt.Errorf("replica: no healthy replica: %w", ErrUnavailable)
+var ErrNoHealthyReplica error = &kindError{"replica: no healthy replica", ErrUnavailable}
 
 // ErrTenantBusy reports that a tenant waited for a free slot under its concurrency cap
 // until its context ended; it wraps ErrUnavailable.
-var ErrTenantBusy = fmt.Errorf("replica: tenant concurrency cap reached: %w", ErrUnavailable)
+var ErrTenantBusy error = &kindError{"replica: tenant concurrency cap reached", ErrUnavailable}
 
 // Defaults of RouterOptions.
 const (
@@ -101,7 +102,7 @@ func OpenRouter(ctx context.Context, o RouterOptions) (*Router, error) {
 	}
 	if r.dialect == "" {
 		r.Close()
-		return nil, fmt.Errorf("open source %s: %w: %s", o.Name, ErrNoHealthyReplica, r.why())
+		return nil, fmt.Errorf("open source %s: %w (%s)", o.Name, ErrNoHealthyReplica, r.why())
 	}
 	r.Check(ctx)
 	r.start()
@@ -187,8 +188,8 @@ func (r *Router) Query(ctx context.Context, sql string, args []any, fn func(Rows
 }
 
 // Stream is Query for a long read (an export): the statement runs in a consistent snapshot
-// (see Source.Stream) under timeout instead of the source's statement timeout, and fn's rows
-// also tell the replica's name (Rows.Replica, through Named).
+// (see Source.Stream) under timeout instead of the source's statement timeout; a Trace on
+// ctx learns the replica, as for Query.
 func (r *Router) Stream(ctx context.Context, sql string, args []any, timeout time.Duration, fn func(Rows) error) error {
 	return r.route(ctx, statement{sql: sql, args: args, timeout: timeout, snapshot: true}, fn)
 }
@@ -230,6 +231,7 @@ func (r *Router) run(ctx context.Context, m *member, st statement, fn func(Rows)
 	if c == nil { // lost a race with a reconnect; treat as unavailable
 		return first, fmt.Errorf("query on source %s (replica %s): %w", r.o.Name, m.name, ErrUnavailable)
 	}
+	ran(ctx, m.name)
 	var seen *seenRows
 	call := fn
 	if first {
@@ -238,10 +240,6 @@ func (r *Router) run(ctx context.Context, m *member, st statement, fn func(Rows)
 			seen.Rows = rows
 			return fn(seen)
 		}
-	}
-	if st.snapshot {
-		inner := call
-		call = func(rows Rows) error { return inner(&namedRows{Rows: rows, name: m.name}) }
 	}
 	err = m.run(func() error { return execute(ctx, c.query, st, call) })
 	if err == nil {
@@ -254,6 +252,37 @@ func (r *Router) run(ctx context.Context, m *member, st statement, fn func(Rows)
 	}
 	m.eject(r.log(), r.now(), "query failed: "+describe(err), r.o.Name)
 	return first && !seen.seen, err
+}
+
+// Explain returns the plan of sql on the named replica (or the fallback): the one that ran the
+// statement, since plans differ between servers. It runs in a READ ONLY transaction under
+// timeout (zero: the statement timeout) and never with a parameter value: Postgres plans the
+// generic plan with NULLs, MySQL and MariaDB get neutral stand-ins of the parameters' kinds.
+// It returns an error wrapping ErrUnavailable when that member is unknown or not connected,
+// and ErrNoPlan on SQLite or for anything but a single SELECT.
+func (r *Router) Explain(ctx context.Context, replica, sql string, args []any, timeout time.Duration) (json.RawMessage, error) {
+	if timeout <= 0 {
+		timeout = r.o.StatementTimeout
+	}
+	for _, m := range r.members() {
+		if m.name != replica {
+			continue
+		}
+		c := m.conns.Load()
+		if c == nil {
+			break
+		}
+		var plan json.RawMessage
+		err := m.run(func() (err error) {
+			plan, err = c.query.explain(ctx, sql, args, timeout)
+			return err
+		})
+		if err != nil {
+			return nil, wrap("explain", r.o.Name+" (replica "+m.name+")", err)
+		}
+		return plan, nil
+	}
+	return nil, fmt.Errorf("explain on source %s: replica %q is not connected: %w", r.o.Name, replica, ErrUnavailable)
 }
 
 // seenRows remembers whether fn was handed a row.

@@ -3,6 +3,7 @@ package replica
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +33,9 @@ type fake struct {
 func (f *fake) dialect() string                { return "postgres" }
 func (f *fake) ping(ctx context.Context) error { return nil }
 func (f *fake) close()                         {}
+func (f *fake) explain(context.Context, string, []any, time.Duration) (json.RawMessage, error) {
+	return json.RawMessage(`{"fake": true}`), nil
+}
 
 func (f *fake) check(context.Context, []string) (probe, error) {
 	f.mu.Lock()
@@ -330,7 +334,7 @@ func TestRouterFallbackAndNoHealthy(t *testing.T) {
 	if !errors.Is(err, ErrNoHealthyReplica) || !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("nothing healthy: got %v, want ErrNoHealthyReplica wrapping ErrUnavailable", err)
 	}
-	if want := "source erp: replica: no healthy replica: replica: source unavailable (r1: check failed: connection refused; primary: check failed: failed)"; err.Error() != want {
+	if want := "source erp: replica: no healthy replica (r1: check failed: connection refused; primary: check failed: failed)"; err.Error() != want {
 		t.Errorf("error = %q\nwant    %q", err, want)
 	}
 	if r.Ping(ctx) == nil || r.Healthy() {
@@ -356,6 +360,9 @@ func TestRouterTenantCap(t *testing.T) {
 	err := r.Query(ctx, "SELECT 1", nil, noop)
 	if !errors.Is(err, ErrTenantBusy) || !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("third acme statement: %v, want ErrTenantBusy", err)
+	}
+	if want := "source erp: replica: tenant concurrency cap reached: tenant acme already runs 2 statements (context deadline exceeded)"; err.Error() != want {
+		t.Errorf("error = %q\nwant    %q", err, want)
 	}
 	// Another tenant is not held back by acme.
 	globex := context.WithValue(context.Background(), key{}, "globex")

@@ -24,19 +24,6 @@ func execute(ctx context.Context, eng engine, st statement, fn func(Rows) error)
 	return eng.query(ctx, st.sql, st.args, st.timeout, fn)
 }
 
-// Named is what the rows of a Stream also are: they name the replica that reads them.
-type Named interface {
-	Replica() string
-}
-
-// namedRows are rows that name their replica.
-type namedRows struct {
-	Rows
-	name string
-}
-
-func (n *namedRows) Replica() string { return n.name }
-
 // Stream is Query for a long read (an export): the statement runs under timeout instead of the
 // source's statement timeout, in a consistent snapshot: on Postgres a REPEATABLE READ READ ONLY
 // transaction; on MySQL/MariaDB START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY, and when
@@ -44,8 +31,8 @@ func (n *namedRows) Replica() string { return n.name }
 // only closes its socket and the server would go on; on SQLite one read transaction. Errors are
 // those of Query.
 func (s *Source) Stream(ctx context.Context, sql string, args []any, timeout time.Duration, fn func(Rows) error) error {
-	call := func(rows Rows) error { return fn(&namedRows{Rows: rows, name: s.name}) }
-	if err := execute(ctx, s.eng, statement{sql: sql, args: args, timeout: timeout, snapshot: true}, call); err != nil {
+	ran(ctx, s.name)
+	if err := execute(ctx, s.eng, statement{sql: sql, args: args, timeout: timeout, snapshot: true}, fn); err != nil {
 		return wrap("query", s.name, err)
 	}
 	return nil
@@ -105,7 +92,11 @@ func (s *sqlDB) snapshot(ctx context.Context, query string, args []any, timeout 
 			err = ctx.Err()
 		}
 	}()
-	rows, err := conn.QueryContext(ctx, s.limit(query, timeout), args...)
+	query = s.limit(query, timeout)
+	if label := labelOf(ctx); s.comment && label != "" {
+		query = "/* " + label + " */ " + query
+	}
+	rows, err := conn.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}

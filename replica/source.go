@@ -3,6 +3,7 @@ package replica
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -38,6 +39,7 @@ type Rows interface {
 type engine interface {
 	dialect() string
 	query(ctx context.Context, sql string, args []any, timeout time.Duration, fn func(Rows) error) error
+	explain(ctx context.Context, sql string, args []any, timeout time.Duration) (json.RawMessage, error)
 	ping(ctx context.Context) error
 	check(ctx context.Context, heartbeat []string) (probe, error)
 	close()
@@ -88,10 +90,26 @@ func (s *Source) Dialect() string { return s.eng.dialect() }
 // hands the rows to fn; it returns an error wrapping ErrTimeout, ErrWriteRefused or
 // ErrUnavailable when the database says so, and fn's own error unchanged in the chain.
 func (s *Source) Query(ctx context.Context, sql string, args []any, fn func(Rows) error) error {
+	ran(ctx, s.name)
 	if err := s.eng.query(ctx, sql, args, s.timeout, fn); err != nil {
 		return wrap("query", s.name, err)
 	}
 	return nil
+}
+
+// Explain returns the plan of sql as the engine's EXPLAIN prints it in JSON, captured in a
+// READ ONLY transaction under timeout (zero: the statement timeout) without any parameter
+// value (see Router.Explain); replica is ignored, a Source being one database. It returns an
+// error wrapping ErrNoPlan on SQLite or for anything but a single SELECT.
+func (s *Source) Explain(ctx context.Context, replica, sql string, args []any, timeout time.Duration) (json.RawMessage, error) {
+	if timeout <= 0 {
+		timeout = s.timeout
+	}
+	plan, err := s.eng.explain(ctx, sql, args, timeout)
+	if err != nil {
+		return nil, wrap("explain", s.name, err)
+	}
+	return plan, nil
 }
 
 // Ping checks that the source answers; it returns an error wrapping ErrUnavailable if not.

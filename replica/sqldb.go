@@ -21,6 +21,8 @@ type sqlDB struct {
 	guard func(sql string) error
 	// grace is added to the statement timeout for the context deadline.
 	grace time.Duration
+	// comment sends a Trace's label as a leading comment (MySQL/MariaDB show it in the process list).
+	comment bool
 	// killer runs KILL QUERY for a snapshot whose context ended (MySQL/MariaDB); nil for SQLite.
 	killer   *sql.DB
 	killErrs atomic.Int64
@@ -59,6 +61,9 @@ func (s *sqlDB) query(ctx context.Context, query string, args []any, timeout tim
 	}()
 	if s.limit != nil {
 		query = s.limit(query, timeout)
+	}
+	if label := labelOf(ctx); s.comment && label != "" {
+		query = "/* " + label + " */ " + query
 	}
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {

@@ -3,8 +3,11 @@ package replica
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -17,6 +20,9 @@ func openSQLite(ctx context.Context, o Options) (*sqlDB, error) {
 	dsn, err := sqliteReadOnlyDSN(o.DSN)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := os.Stat(sqlitePath(o.DSN)); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, errNoFile)
 	}
 	conn, err := newSQLiteConnector(dsn)
 	if err != nil {
@@ -31,6 +37,18 @@ func openSQLite(ctx context.Context, o Options) (*sqlDB, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// sqlitePath returns the file a path or file: URI names; a file: URI's path is percent-decoded.
+func sqlitePath(dsn string) string {
+	path, _, _ := strings.Cut(dsn, "?")
+	if rest, ok := strings.CutPrefix(path, "file:"); ok {
+		if p, err := url.PathUnescape(rest); err == nil {
+			return p
+		}
+		return rest
+	}
+	return dsn
 }
 
 // sqliteReadOnlyDSN turns a path or file: URI into a file: URI that opens the file

@@ -112,6 +112,23 @@ func TestSQLiteOpen(t *testing.T) {
 	}
 }
 
+// TestSQLiteMissingFile: a SQLite file that does not exist is named as such, at Open and as the
+// reason a router gives, and the router's error does not repeat its prefixes.
+func TestSQLiteMissingFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, dsn := range []string{filepath.Join(dir, "absent.db"), "file:" + filepath.Join(dir, "absent.db") + "?cache=shared", "file:" + filepath.Join(dir, "ab%73ent.db")} {
+		_, err := Open(context.Background(), Options{Name: "demo", Driver: "sqlite", DSN: dsn})
+		if want := "open sqlite on source demo: replica: source unavailable: the database file does not exist"; err == nil || err.Error() != want || !errors.Is(err, ErrUnavailable) {
+			t.Errorf("Open(%s) = %v, want %q", dsn, err, want)
+		}
+	}
+	_, err := OpenRouter(context.Background(), RouterOptions{Name: "demo", Driver: "sqlite", CheckInterval: -1,
+		Replicas: []ReplicaOptions{{Name: "main", DSN: filepath.Join(dir, "absent.db")}}})
+	if want := "open source demo: replica: no healthy replica (main: connect: the database file does not exist)"; err == nil || err.Error() != want || !errors.Is(err, ErrNoHealthyReplica) {
+		t.Errorf("OpenRouter = %v\nwant %q", err, want)
+	}
+}
+
 func TestSQLiteReadOnlyDSN(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"/data/demo.db", "file:/data/demo.db?_pragma=busy_timeout%285000%29&_pragma=query_only%281%29&mode=ro"},

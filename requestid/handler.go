@@ -9,6 +9,9 @@ import (
 // Key is the attribute name under which Handler logs the id.
 const Key = "requestId"
 
+// TraceKey is the attribute name under which Handler logs the W3C trace id, beside the request id.
+const TraceKey = "traceId"
+
 // Handler is a slog.Handler that adds a top-level requestId attribute to every record whose
 // context carries an id, unless the record already has one; use it as Handler{Handler: h}.
 type Handler struct {
@@ -32,13 +35,16 @@ func (h Handler) Handle(ctx context.Context, r slog.Record) error {
 	if id == "" || hasKey(r) {
 		return h.Handler.Handle(ctx, r)
 	}
-	attr := slog.String(Key, id)
+	attrs := []slog.Attr{slog.String(Key, id)}
+	if trace := TraceFrom(ctx); trace != "" {
+		attrs = append(attrs, slog.String(TraceKey, trace))
+	}
 	if h.beforeGroups == nil {
 		r = r.Clone()
-		r.AddAttrs(attr)
+		r.AddAttrs(attrs...)
 		return h.Handler.Handle(ctx, r)
 	}
-	next := h.beforeGroups.WithAttrs([]slog.Attr{attr})
+	next := h.beforeGroups.WithAttrs(attrs)
 	for _, s := range h.steps {
 		if s.group != "" {
 			next = next.WithGroup(s.group)

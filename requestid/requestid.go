@@ -52,3 +52,46 @@ func From(ctx context.Context) string {
 	id, _ := ctx.Value(ctxKey{}).(string)
 	return id
 }
+
+type traceKey struct{}
+
+// WithTrace returns a copy of ctx that carries a W3C trace id (32 lower-case hex digits).
+func WithTrace(ctx context.Context, traceID string) context.Context {
+	return context.WithValue(ctx, traceKey{}, traceID)
+}
+
+// TraceFrom returns the trace id carried by ctx, or "" when there is none.
+func TraceFrom(ctx context.Context) string {
+	id, _ := ctx.Value(traceKey{}).(string)
+	return id
+}
+
+// ParseTraceparent returns the trace id of a W3C traceparent header value
+// ("00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>"), or "" if it is not valid: a
+// version other than 00 is read by the version 00 layout when it has at least its fields, as
+// the specification asks, and all-zero ids or version ff are invalid.
+func ParseTraceparent(v string) string {
+	if len(v) < 55 || (len(v) > 55 && (v[:2] == "00" || v[55] != '-')) {
+		return ""
+	}
+	if v[2] != '-' || v[35] != '-' || v[52] != '-' || v[:2] == "ff" {
+		return ""
+	}
+	version, trace, parent, flags := v[:2], v[3:35], v[36:52], v[53:55]
+	if !lowerHex(version) || !lowerHex(trace) || !lowerHex(parent) || !lowerHex(flags) {
+		return ""
+	}
+	if strings.Trim(trace, "0") == "" || strings.Trim(parent, "0") == "" {
+		return ""
+	}
+	return trace
+}
+
+func lowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -26,6 +26,7 @@ type Options struct {
 	PIIKey          []byte             // keys the hash of pii: hash columns
 	ErrorCode       func(error) string // the error vocabulary, for the query log
 	Quota           Quota              // the rateLimit field's source; nil: quotas are off
+	LabelStatements bool               // show the requestId and view to DBAs in pg_stat_activity / the process list
 	Now             func() time.Time
 	// Reader reads the views; nil: one built from the fields above. The gateway shares one
 	// reader between GraphQL and exports.
@@ -46,7 +47,7 @@ func New(o Options) *Resolvers {
 	rd := o.Reader
 	if rd == nil {
 		rd = reader.New(reader.Options{Sources: o.Sources, Log: o.Log, DefaultPageSize: o.DefaultPageSize,
-			PIIKey: o.PIIKey, ErrorCode: o.ErrorCode, Now: o.Now})
+			PIIKey: o.PIIKey, ErrorCode: o.ErrorCode, LabelStatements: o.LabelStatements, Now: o.Now})
 	}
 	return &Resolvers{o: o, rd: rd}
 }
@@ -104,8 +105,9 @@ type page struct {
 	sel     *selection
 }
 
-// fetch opens the read (roles, arguments, projection) and reads the page, and the count when
-// it is selected.
+// fetch opens the read (roles, arguments, projection) and reads the page when nodes, edges or
+// pageInfo are selected, and the count when totalCount is. The page is compiled in any case,
+// so its arguments (first, after, orderBy) are checked the same whatever is selected.
 func (r *Resolvers) fetch(v *views.View, p graphql.ResolveParams) (*page, error) {
 	pg := &page{sel: selected(p.Info), total: -1}
 	rd, err := r.rd.Open(p.Context, v, reader.Args(p.Args), pg.sel.fields)
@@ -113,8 +115,10 @@ func (r *Resolvers) fetch(v *views.View, p graphql.ResolveParams) (*page, error)
 		return nil, err
 	}
 	pg.rd = rd
-	if pg.rows, pg.hasNext, err = rd.Page(p.Context); err != nil {
-		return nil, err
+	if pg.sel.needsPage() {
+		if pg.rows, pg.hasNext, err = rd.Page(p.Context); err != nil {
+			return nil, err
+		}
 	}
 	if pg.sel.totalCount {
 		if pg.total, err = rd.Count(p.Context); err != nil {

@@ -8,10 +8,15 @@ import (
 // selection is what a connection field's sub-selection asks for.
 type selection struct {
 	fields     map[string]bool // node fields, from nodes and edges.node
+	nodes      bool
 	totalCount bool
 	edges      bool // cursors are needed
 	pageInfo   bool
 }
+
+// needsPage reports whether the page's rows must be read: totalCount alone (or __typename)
+// shows none of them.
+func (s *selection) needsPage() bool { return s.nodes || s.edges || s.pageInfo }
 
 // selected walks the connection field's selection sets, following fragments and honouring
 // @skip and @include, so that only the requested columns are read.
@@ -22,6 +27,7 @@ func selected(info graphql.ResolveInfo) *selection {
 		w.each(f.SelectionSet, func(f *ast.Field) {
 			switch f.Name.Value {
 			case "nodes":
+				s.nodes = true
 				w.each(f.SelectionSet, s.addField)
 			case "edges":
 				s.edges = true

@@ -36,17 +36,19 @@ func TestSelected(t *testing.T) {
 		vars  map[string]any
 		want  selection
 	}{
-		{"nodes", `{ v { nodes { a b } } }`, nil, selection{fields: map[string]bool{"a": true, "b": true}}},
+		{"nodes", `{ v { nodes { a b } } }`, nil, selection{fields: map[string]bool{"a": true, "b": true}, nodes: true}},
+		{"totalCount alone", `{ v { totalCount __typename } }`, nil, selection{fields: map[string]bool{}, totalCount: true}},
+		{"skipped nodes", `{ v { totalCount nodes @skip(if: true) { a } } }`, nil, selection{fields: map[string]bool{}, totalCount: true}},
 		{"edges and aliases", `{ v { edges { cursor node { x: a } } pageInfo { endCursor } } }`, nil,
 			selection{fields: map[string]bool{"a": true}, edges: true, pageInfo: true}},
 		{"fragments", `{ v { ...C } } fragment C on VC { totalCount nodes { ...N ... on V { c } } } fragment N on V { a }`, nil,
-			selection{fields: map[string]bool{"a": true, "c": true}, totalCount: true}},
+			selection{fields: map[string]bool{"a": true, "c": true}, nodes: true, totalCount: true}},
 		{"skip and include", `query($s: Boolean!) { v { nodes { a @skip(if: $s) b @include(if: $s) c @include(if: false) } totalCount @skip(if: true) } }`, map[string]any{"s": true},
-			selection{fields: map[string]bool{"b": true}}},
+			selection{fields: map[string]bool{"b": true}, nodes: true}},
 		{"skipped fragment", `query($s: Boolean!) { v { nodes { ...N @skip(if: $s) d } } } fragment N on V { a }`, map[string]any{"s": true},
-			selection{fields: map[string]bool{"d": true}}},
+			selection{fields: map[string]bool{"d": true}, nodes: true}},
 		{"fragment cycle is not followed forever", `{ v { nodes { ...A } } } fragment A on V { a ...B } fragment B on V { b ...A }`, nil,
-			selection{fields: map[string]bool{"a": true, "b": true}}},
+			selection{fields: map[string]bool{"a": true, "b": true}, nodes: true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,6 +71,8 @@ func TestClass(t *testing.T) {
 		{"eq filter", views.Query{Where: &views.Filter{Conds: []views.Cond{{Column: col, Op: views.Eq}}}}, "lookup"},
 		{"search", views.Query{Search: "x"}, "search"},
 		{"nested contains", views.Query{Where: &views.Filter{Or: []*views.Filter{{Not: &views.Filter{Conds: []views.Cond{{Column: col, Op: views.Contains}}}}}}}, "search"},
+		{"startsWithExact", views.Query{Where: &views.Filter{Conds: []views.Cond{{Column: col, Op: views.StartsWithExact}}}}, "search"},
+		{"nested containsExact", views.Query{Where: &views.Filter{And: []*views.Filter{{Conds: []views.Cond{{Column: col, Op: views.ContainsExact}}}}}}, "search"},
 	}
 	for _, tc := range cases {
 		if got := Class(&tc.q); got != tc.want {

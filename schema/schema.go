@@ -225,17 +225,19 @@ func (b *builder) where(v *views.View) *graphql.InputObject {
 }
 
 var opDescriptions = map[views.Op]string{
-	views.Eq:         "Equal. Text compares exactly: case, accents and trailing spaces count.",
-	views.Neq:        "Not equal (rows where the column is NULL do not match).",
-	views.In:         "Equal to one of these.",
-	views.NotIn:      "Equal to none of these (rows where the column is NULL do not match).",
-	views.Lt:         "Less than (text: by Unicode code point).",
-	views.Lte:        "Less than or equal.",
-	views.Gt:         "Greater than.",
-	views.Gte:        "Greater than or equal.",
-	views.IsNull:     "true: the column is NULL; false: it is not.",
-	views.StartsWith: "Starts with this text, case-insensitively. % and _ are plain characters.",
-	views.Contains:   "Contains this text, case-insensitively. % and _ are plain characters.",
+	views.Eq:              "Equal. Text compares exactly: case, accents and trailing spaces count.",
+	views.Neq:             "Not equal (rows where the column is NULL do not match).",
+	views.In:              "Equal to one of these.",
+	views.NotIn:           "Equal to none of these (rows where the column is NULL do not match).",
+	views.Lt:              "Less than (text: by Unicode code point).",
+	views.Lte:             "Less than or equal.",
+	views.Gt:              "Greater than.",
+	views.Gte:             "Greater than or equal.",
+	views.IsNull:          "true: the column is NULL; false: it is not.",
+	views.StartsWith:      "Starts with this text, case-insensitively. % and _ are plain characters.",
+	views.Contains:        "Contains this text, case-insensitively. % and _ are plain characters.",
+	views.StartsWithExact: "Starts with exactly this text: case and accents count, as in eq. % and _ are plain characters.",
+	views.ContainsExact:   "Contains exactly this text: case and accents count, as in eq. % and _ are plain characters.",
 }
 
 func (b *builder) columnFilter(v *views.View, c *views.Column) *graphql.InputObject {
@@ -248,7 +250,8 @@ func (b *builder) columnFilter(v *views.View, c *views.Column) *graphql.InputObj
 			t = graphql.NewList(graphql.NewNonNull(scalar))
 		case views.IsNull:
 			t = graphql.Boolean
-		case views.StartsWith, views.Contains:
+		}
+		if op.MatchesText() {
 			t = graphql.String
 		}
 		fields[string(op)] = &graphql.InputObjectFieldConfig{Type: t, Description: opDescriptions[op]}

@@ -56,6 +56,9 @@ func TestFilterInputs(t *testing.T) {
 		{"InvoiceAmountFilter", map[string]string{"eq": "Decimal", "lt": "Decimal", "lte": "Decimal", "gt": "Decimal", "gte": "Decimal", "in": "[Decimal!]"}},
 		{"InvoiceDueDateFilter", map[string]string{"eq": "Date", "neq": "Date", "lt": "Date", "lte": "Date", "gt": "Date", "gte": "Date", "isNull": "Boolean"}},
 		{"InvoicePublicIdFilter", map[string]string{"eq": "UUID", "in": "[UUID!]"}},
+		{"ProductSkuFilter", map[string]string{"eq": "String", "in": "[String!]", "startsWith": "String", "startsWithExact": "String"}},
+		{"InvoiceNumberFilter", map[string]string{"eq": "String", "in": "[String!]", "startsWith": "String", "contains": "String",
+			"startsWithExact": "String", "containsExact": "String"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.typ, func(t *testing.T) {
@@ -80,6 +83,15 @@ func TestFilterInputs(t *testing.T) {
 	}
 	if _, ok := s.Type("Invoice").(*graphql.Object).Fields()["tenantId"]; ok {
 		t.Error("Invoice exposes the tenant column")
+	}
+}
+
+// TestEveryOperatorIsDescribed: each operator's input field says what it matches.
+func TestEveryOperatorIsDescribed(t *testing.T) {
+	for _, op := range views.Ops {
+		if opDescriptions[op] == "" {
+			t.Errorf("operator %s has no description", op)
+		}
 	}
 }
 

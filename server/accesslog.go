@@ -73,6 +73,9 @@ func AccessLog(log *slog.Logger, now func() time.Time) Middleware {
 					slog.String(requestid.Key, requestid.From(ctx)),
 					slog.String("remote", r.RemoteAddr),
 				}
+				if trace := requestid.TraceFrom(ctx); trace != "" {
+					attrs = append(attrs, slog.String(requestid.TraceKey, trace))
+				}
 				if panicked {
 					attrs = append(attrs, slog.Bool("panic", true))
 				}

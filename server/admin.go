@@ -21,10 +21,13 @@ type AdminOptions struct {
 	Role       string                             // required role; "" = AdminRole
 	ReloadKeys func(context.Context) (int, error) // reloads the keys file; returns the number of keys
 	Failures   *auth.FailureLog                   // nil: a default rate-limited log on Log
+	Observer   Observer                           // counts authentication failures; nil: none
+	Details    func() any                         // the replicas' full state for GET /admin/replicas; nil: no route
 	Log        *slog.Logger
 }
 
-// Admin returns the admin routes under /admin/: POST /admin/keys/reload reloads the keys file.
+// Admin returns the admin routes under /admin/: POST /admin/keys/reload reloads the keys file,
+// GET /admin/replicas shows every replica's state, reason and counters (what /readyz hides).
 // Every route answers 401 without a valid credential and 403 without the admin role.
 func Admin(o AdminOptions) http.Handler {
 	if o.Role == "" {
@@ -33,7 +36,7 @@ func Admin(o AdminOptions) http.Handler {
 	if o.Failures == nil {
 		o.Failures = defaultFailures(o.Log)
 	}
-	gh := &graphqlHandler{o: GraphQLOptions{Log: o.Log, Failures: o.Failures}}
+	gh := &graphqlHandler{o: GraphQLOptions{Log: o.Log, Failures: o.Failures, Observer: o.Observer}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/admin/keys/reload", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := gh.admit(w, r, o.Auth, o.Role); !ok {
@@ -57,6 +60,16 @@ func Admin(o AdminOptions) http.Handler {
 		o.Log.InfoContext(r.Context(), "keys file reloaded by admin", "keys", n)
 		data, _ := json.Marshal(map[string]any{"reloaded": true, "keys": n})
 		gh.write(w, r, http.StatusOK, response{Data: data})
+	})
+	mux.HandleFunc("/admin/replicas", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := gh.admit(w, r, o.Auth, o.Role); !ok {
+			return
+		}
+		if o.Details == nil {
+			gh.fail(w, r, fmt.Errorf("%w: no source reports replicas", errBadRequest))
+			return
+		}
+		writeStatus(w, http.StatusOK, map[string]any{"sources": o.Details()})
 	})
 	return mux
 }
@@ -93,6 +106,9 @@ func (h *graphqlHandler) admit(w http.ResponseWriter, r *http.Request, a Authent
 // had no credential, else error="invalid_token" and the failure's caller-safe description.
 func (h *graphqlHandler) unauthenticated(w http.ResponseWriter, r *http.Request, err error) {
 	SetLogAttrs(r.Context(), slog.String("authFailure", auth.Reason(err)))
+	if h.o.Observer != nil {
+		h.o.Observer.AuthFailure(auth.Reason(err))
+	}
 	h.o.Failures.Failed(r.Context(), err, r.RemoteAddr)
 	w.Header().Set("WWW-Authenticate", Challenge(err))
 	h.fail(w, r, err)

@@ -141,6 +141,7 @@ func TestAuthFailures(t *testing.T) {
 		{"unknown API key", apiKey("vgk_" + strings.Repeat("a", 52) + "_aaaaaaa"), auth.ErrUnknownKey},
 		{"expired API key", apiKey(f.keys["expired"]), auth.ErrKeyExpired},
 		{"revoked API key", bearer(f.keys["revoked"]), auth.ErrKeyRevoked},
+		{"API key and bearer token", map[string]string{"X-API-Key": f.keys["globex"], "Authorization": "Bearer " + valid}, auth.ErrTwoCredentials},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

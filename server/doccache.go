@@ -24,6 +24,9 @@ func newDocCache(maxBytes int64, maxEntries int) *docCache {
 	})}
 }
 
+// on reports whether documents are cached at all.
+func (c *docCache) on() bool { return c.c != nil }
+
 func (c *docCache) get(key string) *document {
 	if c.c == nil {
 		return nil

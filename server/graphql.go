@@ -42,6 +42,8 @@ type GraphQLOptions struct {
 	Plan   plan.Options // how a document's cost is planned before it runs; a nil Catalog plans nothing
 	Budget plan.Budget  // what one request may ask for, refused before any SQL runs
 	Quota  Quota        // charges each request's plan; nil: no quotas
+	// Observer counts document-cache lookups and authentication failures; nil: none.
+	Observer Observer
 	// Context, when set, decorates each request's context before the document runs (the
 	// gateway adds the database-time budget of the resolvers).
 	Context func(context.Context) context.Context
@@ -154,6 +156,9 @@ func (h *graphqlHandler) answer(ctx context.Context, w http.ResponseWriter, r *h
 		return h.refuse(ctx, w, r, err)
 	}
 	doc := h.cache.get(p.Query)
+	if h.o.Observer != nil && h.cache.on() {
+		h.o.Observer.DocCache(doc != nil)
+	}
 	if doc == nil {
 		if doc, err = prepare(ctx, &h.o.Schema, p.Query, h.o.Limits); err != nil {
 			return h.refuse(ctx, w, r, fmt.Errorf("prepare the document: %w", err))

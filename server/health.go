@@ -26,10 +26,14 @@ func Health() http.Handler {
 	})
 }
 
+// NotReady is the fixed reason /readyz gives when it answers 503; the details (each replica's
+// reason and counters) are on the admin route /admin/replicas and on /metrics, not here, since
+// the probe needs no credential and driver messages can name users and hosts.
+const NotReady = "a source has no replica in rotation"
+
 // Ready answers readiness probes with 200 {"status":"ready"}, or 503 with Retry-After: 5 and
-// {"status":"unavailable","reason":...} when c is not ready; the reason is shown to the caller,
-// so c's errors must not carry secrets such as DSNs. When c is a Reporter, its Report is added
-// under "sources" either way.
+// {"status":"unavailable","reason":NotReady} when c is not ready; c's error is never shown.
+// When c is a Reporter, its Report is added under "sources" either way.
 func Ready(c Checker) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body := map[string]any{"status": "ready"}
@@ -39,7 +43,7 @@ func Ready(c Checker) http.Handler {
 		code := http.StatusOK
 		if err := c.Ready(r.Context()); err != nil {
 			w.Header().Set("Retry-After", "5")
-			code, body["status"], body["reason"] = http.StatusServiceUnavailable, "unavailable", err.Error()
+			code, body["status"], body["reason"] = http.StatusServiceUnavailable, "unavailable", NotReady
 		}
 		writeStatus(w, code, body)
 	})

@@ -112,7 +112,7 @@ func TestQueryLogHasNoPII(t *testing.T) {
 	if err := json.Unmarshal(bytes.SplitN(s.qlog.Bytes(), []byte("\n"), 2)[0], &entry); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"requestId", "tenant", "credential", "view", "fingerprint", "sql", "durationMs", "rows", "slow"} {
+	for _, k := range []string{"requestId", "tenant", "credential", "view", "replica", "queryId", "sql", "durationMs", "rows", "slow"} {
 		if _, ok := entry[k]; !ok {
 			t.Errorf("query log entry lacks %q: %v", k, entry)
 		}

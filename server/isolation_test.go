@@ -135,7 +135,8 @@ func randomArgs(rng *rand.Rand, view string) string {
 			conds = append(conds, pick(
 				`{status: {eq: "paid"}}`, `{status: {in: ["issued", "void"]}}`, `{status: {neq: "draft"}}`,
 				`{amount: {gt: "100.00"}}`, `{amount: {lte: "2500.50"}}`, `{issuedAt: {gte: "2024-06-01T00:00:00Z"}}`,
-				`{customerName: {startsWith: "a"}}`, `{note: {isNull: true}}`, `{dueDate: {isNull: false}}`,
+				`{customerName: {startsWith: "a"}}`, `{number: {startsWithExact: "ACM-2024"}}`, `{number: {containsExact: "-00"}}`,
+				`{note: {isNull: true}}`, `{dueDate: {isNull: false}}`,
 				`{not: {currency: {eq: "EUR"}}}`, `{or: [{status: {eq: "void"}}, {amount: {lt: "50"}}]}`,
 				`{id: {in: ["1", "2", "3", "700", "1500"]}}`, `{customerId: {eq: "1"}}`))
 		}

@@ -22,8 +22,13 @@ func Chain(h http.Handler, m ...Middleware) http.Handler {
 	return h
 }
 
+// TraceparentHeader is the W3C Trace Context header whose trace id is logged beside the requestId.
+const TraceparentHeader = "traceparent"
+
 // RequestID puts the caller's X-Request-ID in the request context if requestid.Valid accepts
-// it, and a new id otherwise, and echoes the id in the response header.
+// it, and a new id otherwise, and echoes the id in the response header. The trace id of a
+// valid W3C traceparent goes into the context too (an invalid one is ignored, as the
+// specification asks), so every log line of the request carries it.
 func RequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(RequestIDHeader)
@@ -31,7 +36,13 @@ func RequestID(next http.Handler) http.Handler {
 			id = requestid.New()
 		}
 		w.Header().Set(RequestIDHeader, id)
-		next.ServeHTTP(w, r.WithContext(requestid.With(r.Context(), id)))
+		ctx := requestid.With(r.Context(), id)
+		if tp := r.Header.Values(TraceparentHeader); len(tp) == 1 {
+			if trace := requestid.ParseTraceparent(tp[0]); trace != "" {
+				ctx = requestid.WithTrace(ctx, trace)
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -133,3 +133,55 @@ func TestCursorMisuse(t *testing.T) {
 		t.Fatalf("the cursor is refused where it was issued: %d %+v", code, p.Errors)
 	}
 }
+
+// TestTotalCountAloneRunsOnlyTheCount: a connection that selects totalCount but no nodes,
+// edges or pageInfo runs one statement, the COUNT, read from the query log; its arguments are
+// still checked as if the page were read.
+func TestTotalCountAloneRunsOnlyTheCount(t *testing.T) {
+	s := newStack(t, "sqlite")
+	cases := []struct {
+		name, query string
+		want        []string // each statement's start, in order
+	}{
+		{"totalCount", `{ invoices(where: {status: {eq: "paid"}}) { totalCount } }`, []string{"SELECT COUNT(*) "}},
+		{"totalCount and __typename", `{ invoices { __typename totalCount } }`, []string{"SELECT COUNT(*) "}},
+		{"nodes skipped", `{ invoices { totalCount nodes @skip(if: true) { id } } }`, []string{"SELECT COUNT(*) "}},
+		{"__typename alone", `{ invoices { __typename } }`, nil},
+		{"with nodes", `{ invoices { totalCount nodes { id } } }`, []string{`SELECT "id", `, "SELECT COUNT(*) "}},
+		{"with pageInfo", `{ invoices { totalCount pageInfo { hasNextPage } } }`, []string{`SELECT "id", `, "SELECT COUNT(*) "}},
+		{"with edges", `{ invoices { edges { cursor } totalCount } }`, []string{`SELECT "id", `, "SELECT COUNT(*) "}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := s.qlog.Len()
+			if code, p := s.query(t, "acme", tc.query, nil); code != 200 || len(p.Errors) > 0 {
+				t.Fatalf("%d %+v", code, p.Errors)
+			}
+			var got []string
+			for _, sql := range loggedSQL(t, s.qlog.Bytes()[before:]) {
+				for _, w := range tc.want {
+					if strings.HasPrefix(sql, w) {
+						sql = w
+					}
+				}
+				got = append(got, sql)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("statements (-want +got):\n%s", diff)
+			}
+		})
+	}
+	for _, q := range []string{
+		`{ invoices(first: -1) { totalCount } }`,
+		`{ invoices(after: "garbage") { totalCount } }`,
+		`{ invoices(orderBy: [{field: AMOUNT}, {field: AMOUNT}]) { totalCount } }`,
+	} {
+		before := s.qlog.Len()
+		if code, p := s.query(t, "acme", q, nil); code != 400 || len(p.Errors) != 1 || p.Errors[0].Extensions["code"] != "BAD_USER_INPUT" {
+			t.Errorf("%s: %d %+v, want 400 BAD_USER_INPUT", q, code, p.Errors)
+		}
+		if n := len(loggedSQL(t, s.qlog.Bytes()[before:])); n != 0 {
+			t.Errorf("%s: %d statements ran for a refused query", q, n)
+		}
+	}
+}

@@ -1,4 +1,6 @@
-// Package server serves viewgate over HTTP: middleware, probes, GraphiQL and the listener.
+// Package server serves viewgate over HTTP: GraphQL over HTTP at /graphql, the one error table
+// (errors.go: every error to an HTTP status and extensions.code), admin routes, middleware,
+// probes, GraphiQL and the listener.
 package server
 
 import (

@@ -1,15 +1,12 @@
 package views
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Type is a catalog column type.
@@ -46,12 +43,26 @@ const (
 	Gt         Op = "gt"
 	Gte        Op = "gte"
 	IsNull     Op = "isNull"
-	StartsWith Op = "startsWith"
-	Contains   Op = "contains"
+	StartsWith Op = "startsWith" // case-insensitive prefix
+	Contains   Op = "contains"   // case-insensitive substring
+	// StartsWithExact and ContainsExact match byte for byte, as eq compares: case, accents
+	// and spaces count (codes, SKUs).
+	StartsWithExact Op = "startsWithExact"
+	ContainsExact   Op = "containsExact"
 )
 
 // Ops lists every operator, in the order they appear in generated filter inputs.
-var Ops = []Op{Eq, Neq, In, NotIn, Lt, Lte, Gt, Gte, IsNull, StartsWith, Contains}
+var Ops = []Op{Eq, Neq, In, NotIn, Lt, Lte, Gt, Gte, IsNull, StartsWith, Contains, StartsWithExact, ContainsExact}
+
+// MatchesText reports whether the operator matches part of a text (a prefix or a substring)
+// rather than comparing whole values; a filter using one puts a query in the search quota class.
+func (o Op) MatchesText() bool {
+	switch o {
+	case StartsWith, Contains, StartsWithExact, ContainsExact:
+		return true
+	}
+	return false
+}
 
 // opsFor says which operators make sense for a type.
 func opsFor(t Type) []Op {
@@ -77,11 +88,15 @@ const (
 	PIINone PII = ""
 	PIIMask PII = "mask" // a fixed mask for text, null otherwise
 	PIINull PII = "null" // always null
-	PIIHash PII = "hash" // a keyed hash of the value, stable per value
+	PIIHash PII = "hash" // a keyed hash of the value, stable per tenant, view and column
 )
 
 // PIIRole is the role that sees PII columns unmasked.
 const PIIRole = "pii"
+
+// DraftRole is the placeholder role viewgate catalog init writes; a catalog holding it is invalid
+// until someone names the roles that may read the view.
+const DraftRole = "TODO"
 
 // Catalog is the set of views viewgate exposes; nothing outside it is reachable.
 type Catalog struct {
@@ -163,38 +178,37 @@ func (c *Catalog) View(field string) *View {
 	return nil
 }
 
-// LoadCatalog reads and validates the catalog at path.
+// LoadCatalog reads and validates the catalog at path; it returns a *ValidationError naming the
+// file for every problem in its content.
 func LoadCatalog(path string) (*Catalog, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read catalog: %w", err)
 	}
-	c, err := ParseCatalog(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return c, nil
+	return parseCatalog(b, path)
 }
 
-// ParseCatalog decodes and validates a YAML catalog; unknown keys are errors.
-func ParseCatalog(b []byte) (*Catalog, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	var c Catalog
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("decode catalog: %w", err)
-	}
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	return &c, nil
+// ParseCatalog decodes and validates a YAML catalog; it returns a *ValidationError listing every
+// problem (unknown keys included) with its line and key path.
+func ParseCatalog(b []byte) (*Catalog, error) { return parseCatalog(b, "") }
+
+// ValidationError lists every problem found in a catalog, each with its key path and, when it
+// was parsed from YAML, its line: "line 9: views[0].colums: unknown key (allowed: …)".
+type ValidationError struct {
+	File     string // the catalog file ("" when parsed from bytes or built in Go)
+	Problems []string
 }
 
-// ValidationError lists every problem found in a catalog, each with its key path.
-type ValidationError struct{ Problems []string }
-
+// Error returns the file name followed by the problems, one per line when there are several.
 func (e *ValidationError) Error() string {
-	return "invalid catalog:\n  " + strings.Join(e.Problems, "\n  ")
+	file := e.File
+	if file == "" {
+		file = "catalog"
+	}
+	if len(e.Problems) == 1 {
+		return file + ": " + e.Problems[0]
+	}
+	return fmt.Sprintf("%s: %d problems:\n\t%s", file, len(e.Problems), strings.Join(e.Problems, "\n\t"))
 }
 
 var (
@@ -209,6 +223,13 @@ var (
 
 // Validate checks the catalog and prepares its lookups; it returns a *ValidationError naming every problem.
 func (c *Catalog) Validate() error {
+	if p := c.validate(); len(p) > 0 {
+		return &ValidationError{Problems: p.strings(nil)}
+	}
+	return nil
+}
+
+func (c *Catalog) validate() problems {
 	var p problems
 	if len(c.Views) == 0 {
 		p.add("views", "at least one view is required")
@@ -235,10 +256,7 @@ func (c *Catalog) Validate() error {
 		v.validate(at, &p)
 	}
 	c.checkGeneratedNames(&p)
-	if len(p) > 0 {
-		return &ValidationError{Problems: p}
-	}
-	return nil
+	return p
 }
 
 // checkGeneratedNames refuses a view name that equals a type the schema generates for another
@@ -268,10 +286,36 @@ func (c *Catalog) checkGeneratedNames(p *problems) {
 	}
 }
 
-type problems []string
+// problem is one finding at a key path ("" for the whole file), on line when that is known.
+type problem struct {
+	path, msg string
+	line      int
+}
+
+type problems []problem
 
 func (p *problems) add(path, format string, args ...any) {
-	*p = append(*p, path+": "+fmt.Sprintf(format, args...))
+	*p = append(*p, problem{path: path, msg: fmt.Sprintf(format, args...)})
+}
+
+// strings formats each problem as "line N: path: msg"; a problem without its own line takes
+// line(path) (line nil: none).
+func (p problems) strings(line func(string) int) []string {
+	out := make([]string, len(p))
+	for i, pr := range p {
+		s := pr.msg
+		if pr.path != "" {
+			s = pr.path + ": " + s
+		}
+		if pr.line == 0 && line != nil {
+			pr.line = line(pr.path)
+		}
+		if pr.line > 0 {
+			s = fmt.Sprintf("line %d: %s", pr.line, s)
+		}
+		out[i] = s
+	}
+	return out
 }
 
 func (v *View) validate(at string, p *problems) {
@@ -295,8 +339,11 @@ func (v *View) validate(at string, p *problems) {
 		p.add(at+".roles", "at least one role is required (least privilege: name who may read this view)")
 	}
 	for k, r := range v.Roles {
-		if strings.TrimSpace(r) == "" {
+		switch {
+		case strings.TrimSpace(r) == "":
 			p.add(fmt.Sprintf("%s.roles[%d]", at, k), "empty role name")
+		case strings.EqualFold(r, DraftRole):
+			p.add(fmt.Sprintf("%s.roles[%d]", at, k), "%q is the placeholder of a drafted catalog: name the roles that may read this view", r)
 		}
 	}
 	if len(v.Columns) == 0 {

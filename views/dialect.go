@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	sq "github.com/Masterminds/squirrel"
 )
@@ -11,7 +12,8 @@ import (
 //
 // The semantics are the same on every engine: text equality is exact (byte for byte, trailing
 // spaces count), text ordering and ranges use Unicode code-point order, startsWith and contains
-// are case-insensitive, NULLs sort last ascending and first descending.
+// are case-insensitive while startsWithExact and containsExact match byte for byte, NULLs sort
+// last ascending and first descending.
 type Dialect struct {
 	name   string
 	format sq.PlaceholderFormat
@@ -104,4 +106,60 @@ func (d *Dialect) orderBy(c *Column, desc bool) []string {
 		return []string{e + " ASC NULLS LAST"}
 	}
 	return []string{e + " " + dir}
+}
+
+// matchExact renders startsWithExact (prefix) and containsExact: a byte-for-byte match, as
+// eq compares, in which %, _ and ! are plain characters.
+//   - Postgres: LIKE under COLLATE "C", which is deterministic whatever the column's collation
+//     (LIKE refuses nondeterministic ones).
+//   - MySQL/MariaDB: LIKE on the binary casts; a prefix is first narrowed by the column's own
+//     (case-insensitive) LIKE, which an index serves and which matches a superset.
+//   - SQLite: GLOB, which is case-sensitive where SQLite's LIKE folds ASCII; its wildcards
+//     *, ? and [ are bracketed.
+func (d *Dialect) matchExact(col *Column, s string, prefix bool) sq.Sqlizer {
+	q := d.Quote(col.Name)
+	if d == SQLite {
+		pattern := "*" + escapeGlob(s) + "*"
+		if prefix {
+			pattern = escapeGlob(s) + "*"
+		}
+		return sq.Expr(q+" GLOB ?", pattern)
+	}
+	pattern := "%" + escapeLike(s) + "%"
+	if prefix {
+		pattern = escapeLike(s) + "%"
+	}
+	esc := " ESCAPE '" + likeEscape + "'"
+	switch {
+	case d == Postgres:
+		return sq.Expr(q+` COLLATE "C" LIKE ?`+esc, pattern)
+	case prefix:
+		narrow, wide := narrowText(pattern)
+		return sq.Expr("(("+q+" LIKE ?"+esc+" OR ?) AND CAST("+q+" AS BINARY) LIKE CAST(? AS BINARY)"+esc+")", narrow, wide, pattern)
+	}
+	return sq.Expr("CAST("+q+" AS BINARY) LIKE CAST(? AS BINARY)"+esc, pattern)
+}
+
+var globEscaper = strings.NewReplacer("[", "[[]", "*", "[*]", "?", "[?]")
+
+// escapeGlob makes every character of s match itself in a GLOB pattern.
+func escapeGlob(s string) string { return globEscaper.Replace(s) }
+
+// narrowText returns s with every character outside the Basic Multilingual Plane replaced
+// by U+FFFD, and whether any was. MySQL text comparisons narrow through the column's
+// collation (so an index serves them) before an exact binary check; a utf8mb3 column cannot
+// hold such a character, and MariaDB refuses to compare it with one (errors 1267 and 1270,
+// "Illegal mix of collations"). So the narrowing half binds the replaced value, followed by
+// "OR ?" bound to whether anything was replaced: when it was, the narrowing admits every row
+// and the binary check alone decides, which is right for utf8mb3 and utf8mb4 columns alike.
+func narrowText(s string) (string, bool) {
+	wide := false
+	out := strings.Map(func(r rune) rune {
+		if r > 0xFFFF {
+			wide = true
+			return utf8.RuneError
+		}
+		return r
+	}, s)
+	return out, wide
 }

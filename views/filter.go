@@ -164,10 +164,14 @@ func parseOperand(col *Column, op Op, raw any) (any, error) {
 			out[i] = val
 		}
 		return out, nil
-	case StartsWith, Contains:
+	}
+	if op.MatchesText() {
 		s, ok := raw.(string)
 		if !ok || s == "" || len(s) > maxTextValue {
 			return nil, fmt.Errorf("%w: want a non-empty string of at most %d bytes", ErrBadValue, maxTextValue)
+		}
+		if err := checkText(s); err != nil {
+			return nil, err
 		}
 		return s, nil
 	}
@@ -266,16 +270,22 @@ func (d *Dialect) cond(c Cond) sq.Sqlizer {
 		return d.like(col, escapeLike(c.Value.(string))+"%")
 	case Contains:
 		return d.like(col, "%"+escapeLike(c.Value.(string))+"%")
+	case StartsWithExact:
+		return d.matchExact(col, c.Value.(string), true)
+	case ContainsExact:
+		return d.matchExact(col, c.Value.(string), false)
 	}
 	return sq.Expr("1=0") // unreachable: parseColumn only admits the operators above
 }
 
 // equal is exact equality; on MySQL the plain comparison narrows through an index and the
-// binary one rejects what the _ci collation would wrongly match (case, accents, trailing spaces).
+// binary one rejects what the _ci collation would wrongly match (case, accents, trailing
+// spaces). The narrowing half binds a value a utf8mb3 column can take (see narrowText).
 func (d *Dialect) equal(col *Column, v any) sq.Sqlizer {
 	q, a := d.Quote(col.Name), d.arg(col, v)
 	if d == MySQL && col.Type == Text {
-		return sq.Expr("("+q+" = ? AND "+d.ordered(col)+" = ?)", a, a)
+		narrow, wide := narrowText(a.(string))
+		return sq.Expr("(("+q+" = ? OR ?) AND "+d.ordered(col)+" = ?)", narrow, wide, a)
 	}
 	return sq.Expr(q+" = "+d.placeholder(col), a)
 }
@@ -291,7 +301,14 @@ func (d *Dialect) in(col *Column, vals []any) sq.Sqlizer {
 	}
 	list := "(" + strings.Repeat(d.placeholder(col)+", ", len(vals)-1) + d.placeholder(col) + ")"
 	if d == MySQL && col.Type == Text {
-		return sq.Expr("("+q+" IN "+list+" AND "+d.ordered(col)+" IN "+list+")", append(args, args...)...)
+		narrow, anyWide := make([]any, len(vals)), false
+		for i, a := range args {
+			var wide bool
+			narrow[i], wide = narrowText(a.(string))
+			anyWide = anyWide || wide
+		}
+		all := append(append(narrow, anyWide), args...)
+		return sq.Expr("(("+q+" IN "+list+" OR ?) AND "+d.ordered(col)+" IN "+list+")", all...)
 	}
 	return sq.Expr(q+" IN "+list, args...)
 }

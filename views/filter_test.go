@@ -79,6 +79,15 @@ func TestParseWhereErrors(t *testing.T) {
 		{name: "startsWith empty", where: `{"t":{"startsWith":""}}`, path: `where.t.startsWith: bad value: want a non-empty string`, value: true},
 		{name: "contains number", where: `{"t":{"contains":1}}`, path: `where.t.contains: bad value`, value: true},
 		{name: "contains too long", where: `{"t":{"contains":"` + long + `"}}`, path: `where.t.contains: bad value`, value: true},
+		// Postgres text cannot hold NUL (SQLSTATE 22021): every text operand is refused the same way.
+		{name: "eq NUL", where: `{"t":{"eq":"a\u0000b"}}`, path: `where.t.eq: bad value: text cannot contain NUL characters`, value: true},
+		{name: "in NUL", where: `{"t":{"in":["a","\u0000"]}}`, path: `where.t.in: [1]: bad value: text cannot contain NUL`, value: true},
+		{name: "lt NUL", where: `{"t":{"lt":"\u0000"}}`, path: `where.t.lt: bad value: text cannot contain NUL`, value: true},
+		{name: "startsWith NUL", where: `{"t":{"startsWith":"a\u0000"}}`, path: `where.t.startsWith: bad value: text cannot contain NUL`, value: true},
+		{name: "contains NUL", where: `{"t":{"contains":"\u0000"}}`, path: `where.t.contains: bad value: text cannot contain NUL`, value: true},
+		{name: "startsWithExact NUL", where: `{"t":{"startsWithExact":"\u0000x"}}`, path: `where.t.startsWithExact: bad value: text cannot contain NUL`, value: true},
+		{name: "containsExact NUL", where: `{"t":{"containsExact":"x\u0000"}}`, path: `where.t.containsExact: bad value: text cannot contain NUL`, value: true},
+		{name: "startsWithExact empty", where: `{"t":{"startsWithExact":""}}`, path: `where.t.startsWithExact: bad value: want a non-empty string`, value: true},
 		{name: "int string", where: `{"i":{"eq":"x"}}`, path: `where.i.eq: bad value: want a whole number`, value: true},
 		{name: "int fraction", where: `{"i":{"gt":1.5}}`, path: `where.i.gt: bad value: want a whole number`, value: true},
 		{name: "int beyond 2^53", where: `{"i":{"lt":1e16}}`, path: `where.i.lt: bad value`, value: true},
@@ -102,6 +111,12 @@ func TestParseWhereErrors(t *testing.T) {
 		{name: "timestamp date only", where: `{"at":{"gte":"2024-01-02"}}`, path: `where.at.gte: bad value: want an RFC 3339 timestamp`, value: true},
 		{name: "timestamp no zone", where: `{"at":{"gte":"2024-01-02T03:04:05"}}`, path: `where.at.gte: bad value`, value: true},
 		{name: "timestamp space", where: `{"at":{"gte":"2024-01-02 03:04:05Z"}}`, path: `where.at.gte: bad value`, value: true},
+		// go-sql-driver cannot bind year 0000 (MariaDB answered 500); years 0001..9999 in UTC bind everywhere.
+		{name: "date year 0000", where: `{"day":{"eq":"0000-01-01"}}`, path: `where.day.eq: bad value: want a date YYYY-MM-DD with a year from 0001 to 9999`, value: true},
+		{name: "date year 0000 in list", where: `{"day":{"in":["2024-01-01","0000-12-31"]}}`, path: `where.day.in: [1]: bad value`, value: true},
+		{name: "timestamp year 0000", where: `{"at":{"lt":"0000-06-01T00:00:00Z"}}`, path: `where.at.lt: bad value: want an RFC 3339 timestamp like 2024-05-01T12:00:00Z with a year from 0001`, value: true},
+		{name: "timestamp year 0000 in UTC", where: `{"at":{"gt":"0001-01-01T00:30:00+01:00"}}`, path: `where.at.gt: bad value`, value: true},
+		{name: "timestamp year 10000 in UTC", where: `{"at":{"gt":"9999-12-31T23:30:00-01:00"}}`, path: `where.at.gt: bad value`, value: true},
 		{name: "uuid no dashes", where: `{"u":{"eq":"123e4567e89b12d3a456426614174000"}}`, path: `where.u.eq: bad value: want a UUID`, value: true},
 		{name: "uuid braces", where: `{"u":{"eq":"{123e4567-e89b-12d3-a456-426614174000}"}}`, path: `where.u.eq: bad value`, value: true},
 		{name: "uuid number", where: `{"u":{"neq":5}}`, path: `where.u.neq: bad value`, value: true},
@@ -269,19 +284,29 @@ func TestFilterSQL(t *testing.T) {
 	}{
 		{name: "text eq", where: `{"t":{"eq":"a b"}}`,
 			pg:   wantSQL{`"t" = $1`, []any{"a b"}},
-			my:   wantSQL{"(`t` = ? AND CAST(`t` AS BINARY) = ?)", []any{"a b", "a b"}},
+			my:   wantSQL{"((`t` = ? OR ?) AND CAST(`t` AS BINARY) = ?)", []any{"a b", false, "a b"}},
 			lite: wantSQL{`"t" = ?`, []any{"a b"}}},
+		// A utf8mb3 column cannot hold U+1F600, and MariaDB refuses to compare one with it: the
+		// narrowing half gets U+FFFD and OR true, so the binary comparison alone decides.
+		{name: "text eq outside the BMP", where: `{"t":{"eq":"a😀"}}`,
+			pg:   wantSQL{`"t" = $1`, []any{"a😀"}},
+			my:   wantSQL{"((`t` = ? OR ?) AND CAST(`t` AS BINARY) = ?)", []any{"a\uFFFD", true, "a😀"}},
+			lite: wantSQL{`"t" = ?`, []any{"a😀"}}},
 		{name: "text ranges", where: `{"t":{"neq":"x","lt":"M","lte":"N","gt":"A","gte":"B"}}`,
 			pg:   wantSQL{`("t" COLLATE "C" <> $1 AND "t" COLLATE "C" < $2 AND "t" COLLATE "C" <= $3 AND "t" COLLATE "C" > $4 AND "t" COLLATE "C" >= $5)`, []any{"x", "M", "N", "A", "B"}},
 			my:   wantSQL{"(CAST(`t` AS BINARY) <> ? AND CAST(`t` AS BINARY) < ? AND CAST(`t` AS BINARY) <= ? AND CAST(`t` AS BINARY) > ? AND CAST(`t` AS BINARY) >= ?)", []any{"x", "M", "N", "A", "B"}},
 			lite: wantSQL{`("t" <> ? AND "t" < ? AND "t" <= ? AND "t" > ? AND "t" >= ?)`, []any{"x", "M", "N", "A", "B"}}},
 		{name: "text in", where: `{"t":{"in":["x","y"]}}`,
 			pg:   wantSQL{`"t" = ANY($1)`, []any{[]string{"x", "y"}}},
-			my:   wantSQL{"(`t` IN (?, ?) AND CAST(`t` AS BINARY) IN (?, ?))", []any{"x", "y", "x", "y"}},
+			my:   wantSQL{"((`t` IN (?, ?) OR ?) AND CAST(`t` AS BINARY) IN (?, ?))", []any{"x", "y", false, "x", "y"}},
 			lite: wantSQL{`"t" IN (?, ?)`, []any{"x", "y"}}},
+		{name: "text in outside the BMP", where: `{"t":{"in":["x","😀"]}}`,
+			pg:   wantSQL{`"t" = ANY($1)`, []any{[]string{"x", "😀"}}},
+			my:   wantSQL{"((`t` IN (?, ?) OR ?) AND CAST(`t` AS BINARY) IN (?, ?))", []any{"x", "\uFFFD", true, "x", "😀"}},
+			lite: wantSQL{`"t" IN (?, ?)`, []any{"x", "😀"}}},
 		{name: "text notIn", where: `{"t":{"notIn":["x"]}}`,
 			pg:   wantSQL{`NOT ("t" = ANY($1))`, []any{[]string{"x"}}},
-			my:   wantSQL{"NOT ((`t` IN (?) AND CAST(`t` AS BINARY) IN (?)))", []any{"x", "x"}},
+			my:   wantSQL{"NOT (((`t` IN (?) OR ?) AND CAST(`t` AS BINARY) IN (?)))", []any{"x", false, "x"}},
 			lite: wantSQL{`NOT ("t" IN (?))`, []any{"x"}}},
 		{name: "isNull true", where: `{"t":{"isNull":true}}`,
 			pg: wantSQL{`"t" IS NULL`, nil}, my: wantSQL{"`t` IS NULL", nil}, lite: wantSQL{`"t" IS NULL`, nil}},
@@ -295,6 +320,18 @@ func TestFilterSQL(t *testing.T) {
 			pg:   wantSQL{`lower("t") LIKE lower($1) ESCAPE '!'`, []any{"%a'b%"}},
 			my:   wantSQL{ci, []any{"%a'b%"}},
 			lite: wantSQL{`vg_lower("t") LIKE vg_lower(?) ESCAPE '!'`, []any{"%a'b%"}}},
+		{name: "startsWithExact escapes", where: `{"t":{"startsWithExact":"5[*?%_!"}}`,
+			pg:   wantSQL{`"t" COLLATE "C" LIKE $1 ESCAPE '!'`, []any{"5[*?!%!_!!%"}},
+			my:   wantSQL{"((`t` LIKE ? ESCAPE '!' OR ?) AND CAST(`t` AS BINARY) LIKE CAST(? AS BINARY) ESCAPE '!')", []any{"5[*?!%!_!!%", false, "5[*?!%!_!!%"}},
+			lite: wantSQL{`"t" GLOB ?`, []any{"5[[][*][?]%_!*"}}},
+		{name: "startsWithExact outside the BMP", where: `{"t":{"startsWithExact":"😀"}}`,
+			pg:   wantSQL{`"t" COLLATE "C" LIKE $1 ESCAPE '!'`, []any{"😀%"}},
+			my:   wantSQL{"((`t` LIKE ? ESCAPE '!' OR ?) AND CAST(`t` AS BINARY) LIKE CAST(? AS BINARY) ESCAPE '!')", []any{"\uFFFD%", true, "😀%"}},
+			lite: wantSQL{`"t" GLOB ?`, []any{"😀*"}}},
+		{name: "containsExact", where: `{"t":{"containsExact":"Ab]"}}`,
+			pg:   wantSQL{`"t" COLLATE "C" LIKE $1 ESCAPE '!'`, []any{"%Ab]%"}},
+			my:   wantSQL{"CAST(`t` AS BINARY) LIKE CAST(? AS BINARY) ESCAPE '!'", []any{"%Ab]%"}},
+			lite: wantSQL{`"t" GLOB ?`, []any{"*Ab]*"}}},
 		{name: "int", where: `{"i":{"eq":42,"in":[1,2],"gt":3}}`,
 			pg:   wantSQL{`("i" = $1 AND "i" = ANY($2) AND "i" > $3)`, []any{int64(42), []int64{1, 2}, int64(3)}},
 			my:   wantSQL{"(`i` = ? AND `i` IN (?, ?) AND `i` > ?)", []any{int64(42), int64(1), int64(2), int64(3)}},
@@ -332,8 +369,8 @@ func TestFilterSQL(t *testing.T) {
 		{name: "and or not", where: `{"or":[{"i":{"eq":1}},{"not":{"ok":{"eq":true}}}],"and":[{"t":{"eq":"x"}}],"not":{"b":{"gt":1}},"f":{"lt":2}}`,
 			pg: wantSQL{`("f" < $1 AND "t" = $2 AND ("i" = $3 OR NOT ("ok" = $4)) AND NOT ("b" > $5))`,
 				[]any{2.0, "x", int64(1), true, int64(1)}},
-			my: wantSQL{"(`f` < ? AND (`t` = ? AND CAST(`t` AS BINARY) = ?) AND (`i` = ? OR NOT (`ok` = ?)) AND NOT (`b` > ?))",
-				[]any{2.0, "x", "x", int64(1), true, int64(1)}},
+			my: wantSQL{"(`f` < ? AND ((`t` = ? OR ?) AND CAST(`t` AS BINARY) = ?) AND (`i` = ? OR NOT (`ok` = ?)) AND NOT (`b` > ?))",
+				[]any{2.0, "x", false, "x", int64(1), true, int64(1)}},
 			lite: wantSQL{`("f" < ? AND "t" = ? AND ("i" = ? OR NOT ("ok" = ?)) AND NOT ("b" > ?))`,
 				[]any{2.0, "x", int64(1), true, int64(1)}}},
 		{name: "empty alternative matches all", where: `{"or":[{},{"i":{"eq":1}}]}`,
@@ -500,5 +537,59 @@ func TestFilterSizeIsBounded(t *testing.T) {
 	}
 	if len(st.SQL) > 20000 {
 		t.Errorf("regression: a where of 10000 empty alternatives is accepted and compiles to %d bytes of SQL", len(st.SQL))
+	}
+}
+
+// TestTextIsCheckedOnce: text no engine can bind the same way (NUL, invalid UTF-8) is a bad
+// filter or search on every path, before any SQL is built; years 0001 and 9999 still pass.
+func TestTextIsCheckedOnce(t *testing.T) {
+	v := things(t)
+	for _, op := range []string{"eq", "neq", "lt", "startsWith", "contains", "startsWithExact", "containsExact"} {
+		for _, s := range []string{"a\x00", "\xff", "ok\xc3"} {
+			_, err := ParseWhere(v, map[string]any{"t": map[string]any{op: s}})
+			if !errors.Is(err, ErrBadValue) || !errors.Is(err, ErrBadFilter) {
+				t.Errorf("%s %q: err %v, want a bad value", op, s, err)
+			}
+		}
+	}
+	inv := testCatalog(t).View("invoices")
+	for _, s := range []string{"a\x00b", "\xff"} {
+		for _, d := range dialects {
+			_, err := testBuilder(t, d).Select(&Query{View: inv, Search: s, First: 1, Tenant: "acme"})
+			if !errors.Is(err, ErrBadFilter) || !errors.Is(err, ErrBadValue) {
+				t.Errorf("%s: search %q: err %v, want a bad filter", d.Name(), s, err)
+			}
+		}
+	}
+	for _, js := range []string{`{"day":{"eq":"0001-01-01"}}`, `{"day":{"eq":"9999-12-31"}}`, `{"at":{"lt":"9999-12-31T23:59:59.999Z"}}`, `{"at":{"gt":"0001-01-01T00:00:00Z"}}`} {
+		if _, err := ParseWhere(v, parseJSON(t, js)); err != nil {
+			t.Errorf("%s: %v", js, err)
+		}
+	}
+}
+
+func TestMatchesText(t *testing.T) {
+	want := map[Op]bool{StartsWith: true, Contains: true, StartsWithExact: true, ContainsExact: true}
+	for _, op := range Ops {
+		if got := op.MatchesText(); got != want[op] {
+			t.Errorf("%s.MatchesText() = %v, want %v", op, got, want[op])
+		}
+	}
+}
+
+func TestEscapeGlob(t *testing.T) {
+	for in, want := range map[string]string{
+		"":        "",
+		"HW-0012": "HW-0012",
+		"*":       "[*]",
+		"?":       "[?]",
+		"[":       "[[]",
+		"]":       "]",
+		"a[b]*c?": "a[[]b][*]c[?]",
+		"%_!^":    "%_!^",
+	} {
+		if got := escapeGlob(in); got != want {
+			t.Errorf("escapeGlob(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -43,7 +43,7 @@ func isClean(err error) bool {
 func FuzzFilter(f *testing.F) {
 	for _, seed := range []string{
 		`{}`,
-		`{"number":{"eq":"A-1","in":["A-1","A-2"],"startsWith":"50%_!","contains":"x"},"status":{"neq":"void","notIn":["draft"]},"amount":{"gte":"10.5","lt":99},"dueDate":{"isNull":true},"publicId":{"eq":"123E4567-E89B-12D3-A456-426614174000"}}`,
+		`{"number":{"eq":"A-1","in":["A-1","A-2"],"startsWith":"50%_!","contains":"x","startsWithExact":"A-[*?%_!","containsExact":"Ü😀"},"status":{"neq":"void","notIn":["draft"]},"amount":{"gte":"10.5","lt":99},"dueDate":{"isNull":true},"publicId":{"eq":"123E4567-E89B-12D3-A456-426614174000"}}`,
 		`{"or":[{"status":{"eq":"paid"}},{"and":[{"amount":{"gt":"100"}},{"not":{"customerName":{"lt":"M"}}}]}]}`,
 		`{"issuedAt":{"gte":"2024-01-01T00:00:00Z","lt":"2024-02-01T00:00:00+01:00"},"dueDate":{"lt":"2024-03-01"}}`,
 		`{"customerName":{"eq":"O'Brien; DROP TABLE x --","contains":"\" OR 1=1 /*"}}`,
@@ -107,7 +107,7 @@ func checkStatement(t *testing.T, d *Dialect, v *View, st *Statement) {
 var sqlWords = map[string]bool{
 	"SELECT": true, "FROM": true, "WHERE": true, "AND": true, "OR": true, "NOT": true, "IS": true, "NULL": true,
 	"IN": true, "ANY": true, "ORDER": true, "BY": true, "ASC": true, "DESC": true, "NULLS": true, "FIRST": true,
-	"LAST": true, "LIMIT": true, "LIKE": true, "ESCAPE": true, "COLLATE": true, "CAST": true, "AS": true,
+	"LAST": true, "LIMIT": true, "LIKE": true, "GLOB": true, "ESCAPE": true, "COLLATE": true, "CAST": true, "AS": true,
 	"BINARY": true, "DECIMAL": true, "LOWER": true, "lower": true, "vg_lower": true,
 	"1": true, "0": true, "65": true, "30": true,
 }

@@ -154,6 +154,9 @@ func (b *Builder) prepare(q *Query) (*Statement, sq.And, error) {
 		if len(q.Search) > maxSearch {
 			return nil, nil, fmt.Errorf("%w: search is longer than %d bytes", ErrBadFilter, maxSearch)
 		}
+		if err := checkText(q.Search); err != nil {
+			return nil, nil, fmt.Errorf("%w: search: %w", ErrBadFilter, err)
+		}
 		pred = append(pred, d.search(v, q.Search))
 	}
 	st := &Statement{Terms: terms, dialect: d, cursors: b.Cursors, view: v}

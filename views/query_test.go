@@ -57,7 +57,7 @@ func TestSelectSQL(t *testing.T) {
 		srch  string
 	}{
 		{name: "default", where: `{}`},
-		{name: "every_operator", where: `{"number":{"eq":"A-1","in":["A-1","A-2"],"startsWith":"50%_!","contains":"x"},"status":{"neq":"void","notIn":["draft"]},"amount":{"gte":"10.5","lt":99},"dueDate":{"isNull":true},"publicId":{"eq":"123E4567-E89B-12D3-A456-426614174000"}}`},
+		{name: "every_operator", where: `{"number":{"eq":"A-1","in":["A-1","A-2"],"startsWith":"50%_!","contains":"x","startsWithExact":"A-[*?%_!","containsExact":"Ü😀"},"status":{"neq":"void","notIn":["draft"]},"amount":{"gte":"10.5","lt":99},"dueDate":{"isNull":true},"publicId":{"eq":"123E4567-E89B-12D3-A456-426614174000"}}`},
 		{name: "and_or_not", where: `{"or":[{"status":{"eq":"paid"}},{"and":[{"amount":{"gt":"100"}},{"not":{"customerName":{"lt":"M"}}}]}]}`},
 		{name: "order_nullable", where: `{}`, order: []OrderTerm{{Column: "due_date"}, {Column: "customer_name", Desc: true}}},
 		{name: "search", where: `{}`, srch: "acme"},

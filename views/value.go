@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgtype"
 )
@@ -31,6 +32,19 @@ var (
 // maxTextValue bounds a text value in a filter or cursor.
 const maxTextValue = 4096
 
+// checkText refuses text that some engine cannot take as a parameter: a NUL character
+// (Postgres text cannot hold one: SQLSTATE 22021) or invalid UTF-8. Every text operand and
+// the search term pass here, so the answer is the same 400 on every engine.
+func checkText(s string) error {
+	if strings.IndexByte(s, 0) >= 0 {
+		return fmt.Errorf("%w: text cannot contain NUL characters", ErrBadValue)
+	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%w: text must be valid UTF-8", ErrBadValue)
+	}
+	return nil
+}
+
 // parseValue converts a GraphQL or JSON input value to the column's normal form.
 func parseValue(c *Column, v any) (any, error) {
 	if v == nil {
@@ -42,8 +56,8 @@ func parseValue(c *Column, v any) (any, error) {
 		if !ok || len(s) > maxTextValue {
 			return nil, fmt.Errorf("%w: want a string of at most %d bytes", ErrBadValue, maxTextValue)
 		}
-		if strings.IndexByte(s, 0) >= 0 {
-			return nil, fmt.Errorf("%w: text cannot contain NUL characters", ErrBadValue)
+		if err := checkText(s); err != nil {
+			return nil, err
 		}
 		return s, nil
 	case Int, BigInt:
@@ -190,7 +204,12 @@ func parseTime(v any, layout, want string) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: want %s", ErrBadValue, want)
 	}
-	return t.UTC(), nil
+	// Years 0001..9999 in UTC are what every engine and driver can bind (go-sql-driver refuses
+	// year 0000; an offset can move a year-0001 or year-9999 value outside).
+	if t = t.UTC(); t.Year() < 1 || t.Year() > 9999 {
+		return nil, fmt.Errorf("%w: want %s with a year from 0001 to 9999 (in UTC)", ErrBadValue, want)
+	}
+	return t, nil
 }
 
 // sqliteTime is how the SQLite demo stores timestamps: text that sorts chronologically.

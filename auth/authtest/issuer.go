@@ -144,6 +144,16 @@ func (i *Issuer) Claims(now time.Time, sub, tenant string, roles ...string) map[
 // overrides header fields (typ, kid, alg).
 func (i *Issuer) Sign(t testing.TB, kid string, claims map[string]any, header map[string]any) string {
 	t.Helper()
+	b, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return i.SignPayload(t, kid, b, header)
+}
+
+// SignPayload is Sign with the payload given as raw bytes, which need not be valid JSON.
+func (i *Issuer) SignPayload(t testing.TB, kid string, payload []byte, header map[string]any) string {
+	t.Helper()
 	i.mu.Lock()
 	s := i.keys[kid]
 	i.mu.Unlock()
@@ -154,7 +164,7 @@ func (i *Issuer) Sign(t testing.TB, kid string, claims map[string]any, header ma
 	for k, v := range header {
 		h[k] = v
 	}
-	input := segment(h) + "." + segment(claims)
+	input := segment(h) + "." + b64(payload)
 	digest := sha256.Sum256([]byte(input))
 	var sig []byte
 	var err error

@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
+	"github.com/viewgate/viewgate/config"
 	"github.com/viewgate/viewgate/inspect"
 	"github.com/viewgate/viewgate/views"
 )
@@ -55,7 +57,9 @@ func catalogInit(ctx context.Context, args []string, getenv func(string) string,
 	if path == "" {
 		err = a.demoConfig(ctx, getenv)
 	} else {
-		err = a.loadConfig(path, env, getenv)
+		// Only the source is needed: the catalog is what is being drafted, and the server's
+		// secrets may not be set where a DBA drafts it.
+		a.cfg, err = config.LoadSource(path, env, source, getenv)
 	}
 	if err != nil {
 		return err
@@ -141,16 +145,20 @@ var (
 func draftView(b *strings.Builder, engine, source string, r *inspect.Relation, names map[string]bool) {
 	base := strings.TrimPrefix(strings.ToLower(r.Name), "v_")
 	base = versionSuffix.ReplaceAllString(base, "")
-	name := pascal(base)
+	name := pascal(singular(base)) // a type names one row: Invoice, for the field invoices
 	if names[name] || name == "" {
-		name = pascal(r.Schema + "_" + base)
+		name = pascal(r.Schema + "_" + singular(base))
 	}
 	names[name] = true
 	relation := r.Name
 	if engine != inspect.SQLite && r.Schema != "" {
 		relation = r.Schema + "." + r.Name
 	}
-	fmt.Fprintf(b, "\n  - name: %s\n    field: %s\n    source: %s\n    relation: %s\n", name, lowerFirst(name), source, relation)
+	field := lowerFirst(pascal(base))
+	if r.Schema != "" && name == pascal(r.Schema+"_"+singular(base)) {
+		field = lowerFirst(pascal(r.Schema + "_" + base))
+	}
+	fmt.Fprintf(b, "\n  - name: %s\n    field: %s\n    source: %s\n    relation: %s\n", name, field, source, relation)
 	if r.Kind == inspect.Table {
 		b.WriteString("    allow_table: true   # TODO: a base table; prefer a stable view\n")
 	}
@@ -165,7 +173,7 @@ func draftView(b *strings.Builder, engine, source string, r *inspect.Relation, n
 	} else {
 		b.WriteString("    key: []   # TODO: name the unique, NOT NULL column(s); no column named id or <view>_id was found\n")
 	}
-	b.WriteString("    roles: [TODO]   # TODO: the roles that may read this view\n    columns:\n")
+	fmt.Fprintf(b, "    roles: [%s]   # TODO: the roles that may read this view; check refuses the draft until they are named\n    columns:\n", views.DraftRole)
 	key := guessKey(engine, r, base)
 	for _, c := range r.Columns {
 		if c.Name == tenant {
@@ -177,7 +185,7 @@ func draftView(b *strings.Builder, engine, source string, r *inspect.Relation, n
 
 // guessKey returns id or <view>_id (singular too) when the column exists with a type a key may have.
 func guessKey(engine string, r *inspect.Relation, base string) string {
-	for _, n := range []string{"id", base + "_id", strings.TrimSuffix(base, "s") + "_id"} {
+	for _, n := range []string{"id", base + "_id", singular(base) + "_id"} {
 		c := r.Column(n)
 		if c == nil || !plainIdent.MatchString(n) {
 			continue
@@ -193,7 +201,11 @@ func guessKey(engine string, r *inspect.Relation, base string) string {
 func draftColumn(b *strings.Builder, engine string, c inspect.Column, key bool) {
 	t, scale, ok := inspect.CatalogType(engine, c)
 	if !ok || !plainIdent.MatchString(c.Name) {
-		fmt.Fprintf(b, "      # - {name: %q}   # TODO: %s has no catalog type or is not a plain identifier; expose it through a cast in the view\n", c.Name, c.Type)
+		typ := c.Type
+		if typ == "" {
+			typ = "an expression without a declared type"
+		}
+		fmt.Fprintf(b, "      # - {name: %q}   # TODO: %s has no catalog type or is not a plain identifier; expose it through a cast in the view\n", c.Name, typ)
 		return
 	}
 	fmt.Fprintf(b, "      - {name: %s, type: %s", c.Name, t)
@@ -204,15 +216,72 @@ func draftColumn(b *strings.Builder, engine string, c inspect.Column, key bool) 
 		b.WriteString(", nullable: false")
 	}
 	b.WriteString("}")
+	var todo []string
 	switch {
 	case t == views.Decimal && c.Scale < 0:
-		fmt.Fprintf(b, "   # TODO: %s declares no scale; choose one", c.Type)
+		todo = append(todo, fmt.Sprintf("%s declares no scale; choose one", c.Type))
+	case engine == inspect.MySQL && t == views.JSON:
+		todo = append(todo, "json? MariaDB stores JSON as LONGTEXT with a binary collation; say text if this is not JSON")
 	case engine == inspect.MySQL && c.Base == "longtext":
-		b.WriteString("   # TODO: json? MariaDB stores JSON columns as LONGTEXT")
-	case engine == inspect.SQLite && c.Type == "":
-		b.WriteString("   # TODO: no declared type (an expression); check the type")
+		todo = append(todo, "json? MariaDB stores JSON columns as LONGTEXT")
+	case engine == inspect.SQLite && t == views.Int && strings.EqualFold(c.Type, "INT"):
+		todo = append(todo, "SQLite reports INT for every integer expression; declare bigint if values can pass 2147483647")
+	}
+	if !key && likelyPII(c.Name) {
+		todo = append(todo, "personal data? set pii: mask, hash or null (callers without the pii role then see no value)")
+	}
+	if len(todo) > 0 {
+		b.WriteString("   # TODO: " + strings.Join(todo, "; "))
 	}
 	b.WriteString("\n")
+}
+
+// piiWords are name parts that usually mean personal data; piiPairs are two parts in a row.
+var (
+	piiWords = []string{"email", "mail", "phone", "mobile", "fax", "tel", "telephone", "name", "firstname", "lastname", "fullname",
+		"surname", "username", "address", "street", "zip", "zipcode", "postcode", "iban", "ssn", "passport", "birth", "birthday",
+		"birthdate", "dob", "nationality"}
+	piiPairs = [][2]string{{"tax", "id"}, {"tax", "number"}, {"vat", "id"}, {"vat", "number"}, {"postal", "code"}, {"national", "id"}}
+)
+
+// likelyPII reports whether a column name looks like personal data (customer_email, phone,
+// first_name, billing_address, tax_id, date_of_birth…), so the draft asks about it.
+func likelyPII(column string) bool {
+	parts := strings.Split(strings.ToLower(column), "_")
+	for i, p := range parts {
+		if slices.Contains(piiWords, p) {
+			return true
+		}
+		if i > 0 && slices.Contains(piiPairs, [2]string{parts[i-1], p}) {
+			return true
+		}
+	}
+	return false
+}
+
+// irregular are plurals the suffix rules below get wrong.
+var irregular = map[string]string{"people": "person", "children": "child", "statuses": "status", "bonuses": "bonus",
+	"campuses": "campus", "buses": "bus", "analyses": "analysis"}
+
+// singular turns the last word of a snake_case plural into its singular (invoices → invoice,
+// categories → category, addresses → address, people → person); other words stay as they are.
+func singular(s string) string {
+	i := strings.LastIndexByte(s, '_') + 1
+	head, w := s[:i], s[i:]
+	switch {
+	case irregular[w] != "":
+		w = irregular[w]
+	case w == "series" || w == "species":
+	case len(w) > 3 && strings.HasSuffix(w, "ies"):
+		w = w[:len(w)-3] + "y"
+	case strings.HasSuffix(w, "sses"), strings.HasSuffix(w, "shes"), strings.HasSuffix(w, "ches"),
+		strings.HasSuffix(w, "xes"), strings.HasSuffix(w, "zzes"):
+		w = w[:len(w)-2]
+	case strings.HasSuffix(w, "ss"), strings.HasSuffix(w, "us"), strings.HasSuffix(w, "is"), len(w) < 3:
+	case strings.HasSuffix(w, "s"):
+		w = w[:len(w)-1]
+	}
+	return head + w
 }
 
 // pascal turns snake_case into PascalCase, dropping anything but letters and digits.

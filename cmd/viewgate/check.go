@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/viewgate/viewgate/config"
+	"github.com/viewgate/viewgate/gateway"
 	"github.com/viewgate/viewgate/inspect"
 	"github.com/viewgate/viewgate/views"
 )
@@ -70,6 +72,7 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 	} else {
 		r.Env = a.cfg.Env
 		checkSources(ctx, a.cfg, a.catalog, r)
+		checkPrincipals(a.cfg, a.catalog, time.Now(), r) // checkkeys.go
 	}
 	r.OK = r.Errors == 0
 	if err := printReport(stdout, r, asJSON); err != nil {
@@ -99,6 +102,47 @@ func checkSources(ctx context.Context, cfg *config.Config, cat *views.Catalog, r
 		for _, t := range targets(s) {
 			checkTarget(ctx, cfg, cat, t, r)
 		}
+		checkRotation(ctx, s, r)
+	}
+}
+
+// checkRotation opens the source as serve does and reports what its health checks decide: a
+// replica out of rotation (unreachable, writable under require_replica, lagging) is a warning,
+// and an error when none is left, for then every query on the source answers 503.
+func checkRotation(ctx context.Context, s config.Source, r *checkReport) {
+	ctx, cancel := context.WithTimeout(ctx, auditTimeout)
+	defer cancel()
+	router, err := gateway.OpenSource(ctx, s, slog.New(slog.DiscardHandler))
+	if err != nil {
+		r.add(inspect.Finding{Level: inspect.Error, Source: s.Name, Message: "serve could not open the source: " + err.Error()})
+		return
+	}
+	defer router.Close()
+	labels := map[string]string{}
+	for _, t := range targets(s) {
+		_, name, _ := strings.Cut(t.role, " ")
+		labels[name] = t.label()
+	}
+	st := router.Status()
+	level, left := inspect.Warning, ""
+	if !st.Healthy {
+		level, left = inspect.Error, fmt.Sprintf("; none would be left, so every query on source %s would answer 503 UNAVAILABLE", s.Name)
+	}
+	inRotation := []string{}
+	for _, m := range st.Replicas {
+		if m.Healthy {
+			inRotation = append(inRotation, m.Name)
+			continue
+		}
+		what := "replica"
+		if m.Fallback {
+			what = "fallback"
+		}
+		r.add(inspect.Finding{Level: level, Source: s.Name, Target: labels[m.Name],
+			Message: fmt.Sprintf("serve would take %s %s out of rotation: %s%s", what, m.Name, m.Reason, left)})
+	}
+	if len(inRotation) == 1 && s.Fallback != nil && inRotation[0] == s.Fallback.Name {
+		r.add(inspect.Finding{Level: inspect.Warning, Source: s.Name, Message: "only the fallback " + s.Fallback.Name + " would serve queries"})
 	}
 }
 
@@ -106,7 +150,7 @@ func checkSources(ctx context.Context, cfg *config.Config, cat *views.Catalog, r
 func checkTarget(ctx context.Context, cfg *config.Config, cat *views.Catalog, t target, r *checkReport) {
 	ctx, cancel := context.WithTimeout(ctx, auditTimeout)
 	defer cancel()
-	label := t.role + " (" + config.RedactDSN(t.dsn) + ")"
+	label := t.label()
 	r.Checked = append(r.Checked, t.String())
 	at := func(f inspect.Finding) inspect.Finding {
 		f.Source, f.Target = t.source.Name, label
@@ -119,23 +163,8 @@ func checkTarget(ctx context.Context, cfg *config.Config, cat *views.Catalog, t 
 	}
 	defer db.Close()
 	checkAudit(ctx, cfg, cat, t, db, r, at)
-	for _, v := range cat.Views {
-		if v.Source != t.source.Name {
-			continue
-		}
-		rel, err := db.Relation(ctx, v.Relation)
-		switch {
-		case errors.Is(err, inspect.ErrNotFound):
-			r.add(at(inspect.Finding{Level: inspect.Error, View: v.Name,
-				Message: fmt.Sprintf("relation %s does not exist (dropped or renamed?), or the user cannot see it", v.Relation)}))
-			continue
-		case err != nil:
-			r.add(at(inspect.Finding{Level: inspect.Error, View: v.Name, Message: err.Error()}))
-			continue
-		}
-		for _, f := range inspect.Compare(db.Engine(), v, rel) {
-			r.add(at(f))
-		}
+	for _, f := range db.Drift(ctx, sourceViews(cat, t.source.Name)) {
+		r.add(at(f))
 	}
 }
 
@@ -146,13 +175,13 @@ func checkAudit(ctx context.Context, cfg *config.Config, cat *views.Catalog, t t
 		r.add(at(inspect.Finding{Level: inspect.Note, Message: "SQLite is opened read-only; no privilege audit is needed"}))
 		return
 	}
-	a, err := db.Audit(ctx, auditSchemas(t.source, cat))
+	a, err := runAudit(ctx, db, t.source, cat)
 	if err != nil {
 		r.add(at(inspect.Finding{Level: inspect.Error, Message: err.Error()}))
 		return
 	}
 	if m := missingERPSchemas(t.source, a); len(m) > 0 {
-		r.add(at(inspect.Finding{Level: inspect.Error, Message: fmt.Sprintf("erp_schemas %s do not exist or are not visible to %s", strings.Join(m, ", "), a.User)}))
+		r.add(at(inspect.Finding{Level: inspect.Error, Message: fmt.Sprintf("erp_schemas %s do not exist (a misspelt name would leave them out of the audit)", strings.Join(m, ", "))}))
 	}
 	level, suffix := inspect.Error, ""
 	if t.source.AllowWrite && !cfg.Production {
@@ -160,6 +189,9 @@ func checkAudit(ctx context.Context, cfg *config.Config, cat *views.Catalog, t t
 	}
 	for _, v := range a.Violations {
 		r.add(at(inspect.Finding{Level: level, Message: fmt.Sprintf("user %s can %s on %s%s%s", a.User, v.Privilege, v.Object, via(v.Via), suffix), Fix: v.Fix}))
+	}
+	if len(a.Violations) == 0 {
+		r.add(at(inspect.Finding{Level: inspect.Note, Message: fmt.Sprintf("privilege audit passed: user %s cannot change the ERP database; it covered %s", a.User, a.Covered())}))
 	}
 }
 

@@ -7,8 +7,9 @@ import (
 )
 
 // demoQuery is what GraphiQL shows on a first visit to the demo.
-const demoQuery = `# The demo's keys are in the headers below; pick the other one top right.
-# globex has no pii role, so it sees customer e-mails masked. Run with Ctrl-Enter.
+const demoQuery = `# The demo's keys are in the headers below; pick another one top right.
+# globex has no pii role, so it sees customer e-mails masked; the key without a tenant reads
+# only products. Run with Ctrl-Enter.
 {
   invoices(first: 3, where: {status: {eq: "paid"}}) {
     totalCount
@@ -26,7 +27,11 @@ func graphiqlOptions(a *app) server.GraphiQLOptions {
 	}
 	o := server.GraphiQLOptions{DefaultQuery: demoQuery}
 	for _, k := range a.cfg.APIKeys {
-		o.DemoKeys = append(o.DemoKeys, server.DemoKey{Label: k.Tenant + " (" + strings.Join(k.Roles, ", ") + ")", Key: k.Key})
+		tenant := k.Tenant
+		if tenant == "" {
+			tenant = "no tenant"
+		}
+		o.DemoKeys = append(o.DemoKeys, server.DemoKey{Label: tenant + " (" + strings.Join(k.Roles, ", ") + ")", Key: k.Key})
 	}
 	return o
 }

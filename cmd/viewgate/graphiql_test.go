@@ -15,13 +15,14 @@ func TestGraphiQLOptions(t *testing.T) {
 	keys := []config.APIKey{
 		{ID: "a", Tenant: "acme", Roles: []string{"reporting", "pii"}, Key: "key-a"},
 		{ID: "g", Tenant: "globex", Roles: []string{"reporting"}, Key: "key-g"},
+		{ID: "p", Roles: []string{"public"}, Key: "key-p"},
 	}
 	tests := []struct {
 		name string
 		demo bool
 		want []server.DemoKey
 	}{
-		{"demo", true, []server.DemoKey{{Label: "acme (reporting, pii)", Key: "key-a"}, {Label: "globex (reporting)", Key: "key-g"}}},
+		{"demo", true, []server.DemoKey{{Label: "acme (reporting, pii)", Key: "key-a"}, {Label: "globex (reporting)", Key: "key-g"}, {Label: "no tenant (public)", Key: "key-p"}}},
 		{"configured", false, nil},
 	}
 	for _, tc := range tests {

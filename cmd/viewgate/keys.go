@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,12 +18,14 @@ import (
 
 const keysUsage = `usage: viewgate keys <create|list|revoke> [flags]
 
-  create -tenant T -roles r1,r2 -owner NAME [-expires 90d] [-file keys.yaml]
-         prints the new key once; the keys file keeps only its SHA-256
+  create -roles r1,r2 -owner NAME [-tenant T] [-expires 90d] [-file keys.yaml]
+         prints the new key once; the keys file keeps only its SHA-256; without
+         -tenant the key reads only views without a tenant_column
   list   [-file keys.yaml]        id, tenant, roles, owner, expiry and days left
   revoke [-file keys.yaml] ID     the key stops working at the next reload
 
-The keys file is -file, else the config's auth.keys_file (-config, $VIEWGATE_CONFIG).`
+The keys file is -file, else the config's auth.keys_file (-config, $VIEWGATE_CONFIG); only
+that key of the config is read, so no server secret is needed.`
 
 // keys runs the keys subcommands; now is the clock (injected for tests).
 func keys(args []string, getenv func(string) string, now func() time.Time, stdout, stderr io.Writer) error {
@@ -45,12 +48,12 @@ func keys(args []string, getenv func(string) string, now func() time.Time, stdou
 
 // keysFlags are the flags every keys command takes.
 type keysFlags struct {
-	fs                *flag.FlagSet
-	file, config, env string
-	tenant, roles     string
-	owner, expires    string
-	positional        []string
-	getenv            func(string) string
+	fs             *flag.FlagSet
+	file, config   string
+	tenant, roles  string
+	owner, expires string
+	positional     []string
+	getenv         func(string) string
 }
 
 var keysCommandUsage = map[string]string{
@@ -63,9 +66,8 @@ func parseKeysFlags(name string, args []string, getenv func(string) string, stdo
 	f := &keysFlags{fs: newFlags("keys "+name, keysCommandUsage[name]), getenv: getenv}
 	f.fs.StringVar(&f.file, "file", "", "keys file (default: the config's auth.keys_file)")
 	f.fs.StringVar(&f.config, "config", "", "config file naming auth.keys_file (default $VIEWGATE_CONFIG)")
-	f.fs.StringVar(&f.env, "env", "", "environment of the config (default $VIEWGATE_ENV)")
 	if name == "create" {
-		f.fs.StringVar(&f.tenant, "tenant", "", "tenant the key acts for (required)")
+		f.fs.StringVar(&f.tenant, "tenant", "", "tenant the key acts for (none: it reads only views without a tenant_column)")
 		f.fs.StringVar(&f.roles, "roles", "", "comma-separated roles, e.g. reporting,pii (required)")
 		f.fs.StringVar(&f.owner, "owner", "", "who holds the key: a person or an app (required)")
 		f.fs.StringVar(&f.expires, "expires", "90d", "lifetime (90d, 36h) or a date (2027-03-01)")
@@ -83,17 +85,24 @@ func parseKeysFlags(name string, args []string, getenv func(string) string, stdo
 	}
 }
 
-// path returns the keys file: -file, else the config's auth.keys_file.
-// read returns the keys file's path and content.
-func (f *keysFlags) read() (string, *auth.KeysFile, error) {
+// read returns the keys file's path and content; a file that does not exist is an error, unless
+// create is set, which starts an empty one.
+func (f *keysFlags) read(create bool) (string, *auth.KeysFile, error) {
 	path, err := f.path()
 	if err != nil {
 		return "", nil, err
 	}
 	file, err := auth.ReadKeysFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && create:
+		return path, nil, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return "", nil, fmt.Errorf("keys file %s does not exist: check -file or auth.keys_file (keys create makes it)", path)
+	}
 	return path, file, err
 }
 
+// path returns the keys file: -file, else the config's auth.keys_file.
 func (f *keysFlags) path() (string, error) {
 	if f.file != "" {
 		return f.file, nil
@@ -105,14 +114,14 @@ func (f *keysFlags) path() (string, error) {
 	if cfgPath == "" {
 		return "", errors.New("no keys file: pass -file, or -config with auth.keys_file")
 	}
-	cfg, err := config.Load(cfgPath, f.env, f.getenv)
+	path, err := config.KeysFile(cfgPath, f.getenv)
 	if err != nil {
 		return "", fmt.Errorf("%w (or pass -file)", err)
 	}
-	if cfg.Auth.KeysFile == "" {
+	if path == "" {
 		return "", fmt.Errorf("%s sets no auth.keys_file; pass -file", cfgPath)
 	}
-	return cfg.Auth.KeysFile, nil
+	return path, nil
 }
 
 func keysCreate(args []string, getenv func(string) string, now func() time.Time, stdout, stderr io.Writer) error {
@@ -124,17 +133,21 @@ func keysCreate(args []string, getenv func(string) string, now func() time.Time,
 	switch {
 	case len(f.positional) > 0:
 		return fmt.Errorf("unexpected arguments: %v", f.positional)
-	case f.tenant == "" || len(roles) == 0 || f.owner == "":
-		return errors.New("keys create needs -tenant, -roles and -owner")
+	case len(roles) == 0 || f.owner == "":
+		return errors.New("keys create needs -roles and -owner (and -tenant for tenant-scoped views)")
 	}
 	t := now().UTC().Truncate(time.Second)
 	expires, err := parseExpiry(f.expires, t)
 	if err != nil {
 		return err
 	}
-	path, file, err := f.read()
+	path, file, err := f.read(true)
 	if err != nil {
 		return err
+	}
+	if file == nil {
+		file = &auth.KeysFile{}
+		fmt.Fprintf(stderr, "created keys file %s\n", path)
 	}
 	secret, err := auth.NewSecret()
 	if err != nil {
@@ -149,8 +162,12 @@ func keysCreate(args []string, getenv func(string) string, now func() time.Time,
 	if err := auth.WriteKeysFile(path, file); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "created key %s for %s (tenant %s, roles %s), expires %s (%d days); it is shown only once:\n",
-		id, f.owner, f.tenant, strings.Join(roles, ","), expires.Format(time.DateOnly), auth.DaysLeft(expires, t))
+	tenant := "tenant " + f.tenant
+	if f.tenant == "" {
+		tenant = "no tenant: it reads only views without a tenant_column"
+	}
+	fmt.Fprintf(stderr, "created key %s for %s (%s; roles %s), expires %s (%d days); it is shown only once:\n",
+		id, f.owner, tenant, strings.Join(roles, ","), expires.Format(time.DateOnly), auth.DaysLeft(expires, t))
 	fmt.Fprintln(stdout, secret)
 	return nil
 }
@@ -185,7 +202,7 @@ func keysList(args []string, getenv func(string) string, now func() time.Time, s
 	if err != nil {
 		return err
 	}
-	_, file, err := f.read()
+	_, file, err := f.read(false)
 	if err != nil {
 		return err
 	}
@@ -200,7 +217,11 @@ func keysList(args []string, getenv func(string) string, now func() time.Time, s
 		case !t.Before(k.Expires):
 			status, left = "expired", "0"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Owner, k.Tenant, strings.Join(k.Roles, ","),
+		tenant := k.Tenant
+		if tenant == "" {
+			tenant = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Owner, tenant, strings.Join(k.Roles, ","),
 			k.Created.UTC().Format(time.DateOnly), k.Expires.UTC().Format(time.DateOnly), left, status)
 	}
 	return tw.Flush()
@@ -214,7 +235,7 @@ func keysRevoke(args []string, getenv func(string) string, now func() time.Time,
 	if len(f.positional) != 1 {
 		return errors.New("keys revoke needs exactly one key id (see keys list)")
 	}
-	path, file, err := f.read()
+	path, file, err := f.read(false)
 	if err != nil {
 		return err
 	}

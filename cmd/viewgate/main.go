@@ -16,6 +16,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx = withHangups(ctx, notifyHangups())
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "viewgate:", err)
 		var ee *exitError
@@ -35,6 +36,7 @@ commands:
   catalog init   draft a catalog from the views of a live source
   keys           create, list and revoke API keys in the keys file
   export         download an export (CSV or NDJSON) with progress, retries and resume
+  querylog       digest: profile the query log and the slow log, as pt-query-digest does
   version        print the module version and the VCS revision the binary was built from
   help           print this list; "viewgate help COMMAND" prints a command's flags
 
@@ -73,6 +75,8 @@ func command(ctx context.Context, args []string, getenv func(string) string, std
 		return keys(args, getenv, time.Now, stdout, stderr)
 	case "export":
 		return exportCmd(ctx, args, getenv, stdout, stderr)
+	case "querylog":
+		return querylogCmd(args, time.Now, stdout)
 	case "version":
 		return version(args, debug.ReadBuildInfo, stdout)
 	case "help":

@@ -63,6 +63,13 @@ func TestServeDemo(t *testing.T) {
 	if code, _ = query("", `{ invoices { nodes { id } } }`); code != 401 {
 		t.Errorf("no key: %d, want 401", code)
 	}
+	// The public key has no tenant and the public role: products only.
+	if code, body = query(demo.KeyPublic, `{ products(first: 2) { nodes { sku } } }`); code != 200 || !strings.Contains(toJSON(body), `"sku":"`) {
+		t.Errorf("public key on products: %d %v", code, body)
+	}
+	if code, body = query(demo.KeyPublic, `{ invoices(first: 1) { nodes { id } } }`); code != 403 {
+		t.Errorf("public key on invoices: %d %v, want 403", code, body)
+	}
 	// Live introspection answers the same bytes every time, though graphql-go builds its lists
 	// from maps (the query stays within the default max_depth).
 	intro := `{"query": "{ __schema { types { name fields { name args { name } } inputFields { name } enumValues { name } } directives { name args { name } } } }"}`

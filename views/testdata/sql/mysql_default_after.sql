@@ -1,1 +1,1 @@
-SELECT `id`, `number`, `status`, `issued_at` FROM `reporting`.`v_invoices` WHERE ((`tenant_id` = ? AND CAST(`tenant_id` AS BINARY) = ?) AND ((`issued_at` < ?) OR (`issued_at` = ? AND `id` < ?))) ORDER BY `issued_at` DESC, `id` DESC LIMIT ?
+SELECT `id`, `number`, `status`, `issued_at` FROM `reporting`.`v_invoices` WHERE (((`tenant_id` = ? OR ?) AND CAST(`tenant_id` AS BINARY) = ?) AND ((`issued_at` < ?) OR (`issued_at` = ? AND `id` < ?))) ORDER BY `issued_at` DESC, `id` DESC LIMIT ?
