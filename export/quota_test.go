@@ -2,7 +2,9 @@ package export_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,4 +143,28 @@ func TestExportFailureAfterFirstByte(t *testing.T) {
 	if !strings.Contains(s.log.String(), `"exportStatus":"error"`) || !strings.Contains(s.log.String(), "export failed after its first row") {
 		t.Errorf("the failure is not logged:\n%s", s.log)
 	}
+}
+
+// TestExportMetrics: an export's rows and bytes reach viewgate_export_*_total by format.
+func TestExportMetrics(t *testing.T) {
+	s := newStack(t, "sqlite", "", nil, func(c *config.Config, _ *gateway.Options) { c.MetricsListen = "127.0.0.1:0" })
+	a := s.export(t, demo.KeyAcme, `{ invoices(first: 7) { nodes { number } } }`, nil, "format=ndjson", nil)
+	rec := httptest.NewRecorder()
+	s.metrics.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	body := rec.Body.String()
+	if !strings.Contains(body, `viewgate_export_rows_total{format="ndjson"} 7`) ||
+		!strings.Contains(body, fmt.Sprintf(`viewgate_export_bytes_total{format="ndjson"} %d`, len(a.body))) ||
+		!strings.Contains(body, `viewgate_export_rows_total{format="csv"} 0`) {
+		t.Errorf("metrics:\n%s", grepLines(body, "viewgate_export_"))
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

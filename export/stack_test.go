@@ -33,10 +33,11 @@ var engines = []string{"sqlite", "postgres", "mariadb"}
 
 // stack is the gateway on one engine's demo database behind a real HTTP server.
 type stack struct {
-	url  string
-	qlog *lockedBuffer
-	log  *lockedBuffer
-	dsn  string
+	url     string
+	metrics http.Handler // nil unless the config sets metrics_listen
+	qlog    *lockedBuffer
+	log     *lockedBuffer
+	dsn     string
 }
 
 type lockedBuffer struct {
@@ -88,6 +89,7 @@ func newStack(t *testing.T, engine, setup string, catalog []byte, edit func(*con
 		t.Fatal(err)
 	}
 	t.Cleanup(g.Close)
+	s.metrics = g.MetricsHandler()
 	srv := httptest.NewServer(g.Handler())
 	t.Cleanup(srv.Close)
 	s.url = srv.URL
