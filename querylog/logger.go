@@ -29,6 +29,7 @@ type Entry struct {
 	SQL        string // with placeholders, never values
 	Duration   time.Duration
 	Rows       int
+	Bytes      int64  // bytes sent of the rows (exports); 0: not logged
 	ErrorCode  string // empty on success
 	// Explain captures the statement's plan on the replica that ran it, read-only and under
 	// ctx's deadline, without any parameter value; nil means no plan can be had. The logger
@@ -171,6 +172,9 @@ func (l *Logger) writeJSON(e *Entry, id string, slow bool, plan json.RawMessage,
 		slog.Float64("durationMs", float64(e.Duration)/float64(time.Millisecond)),
 		slog.Int("rows", e.Rows),
 	)
+	if e.Bytes > 0 {
+		r.AddAttrs(slog.Int64("bytes", e.Bytes))
+	}
 	if e.ErrorCode != "" {
 		r.AddAttrs(slog.String("error", e.ErrorCode))
 	}

@@ -1,13 +1,11 @@
 package resolvers
 
 import (
-	"encoding/json"
-	"math"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/language/ast"
+	"github.com/viewgate/viewgate/reader"
 	"github.com/viewgate/viewgate/views"
 )
 
@@ -67,7 +65,7 @@ func (r *Resolvers) encode(buf []byte, pg *page, info graphql.ResolveInfo) []byt
 		case "totalCount":
 			buf = strconv.AppendInt(buf, int64(pg.total), 10)
 		case "__typename":
-			buf = appendString(buf, pg.view.Name+"Connection")
+			buf = appendString(buf, pg.rd.View.Name+"Connection")
 		default:
 			buf = append(buf, "null"...) // validation admits no other field
 		}
@@ -78,18 +76,14 @@ func (r *Resolvers) encode(buf []byte, pg *page, info graphql.ResolveInfo) []byt
 // nodeField is a planned node field with its column resolved once for all rows.
 type nodeField struct {
 	key  string
-	show *shown // nil for __typename
+	show *reader.Shown // nil for __typename
 }
 
 func (r *Resolvers) nodePlan(pg *page, plan []planField) []nodeField {
 	out := make([]nodeField, len(plan))
 	for i, f := range plan {
 		out[i].key = f.key
-		for j := range pg.show {
-			if pg.show[j].col.Field == f.name {
-				out[i].show = &pg.show[j]
-			}
-		}
+		out[i].show = pg.rd.Field(f.name)
 	}
 	return out
 }
@@ -111,10 +105,10 @@ func (r *Resolvers) appendNode(buf []byte, pg *page, row []any, fields []nodeFie
 	for i, f := range fields {
 		buf = appendKey(buf, i, f.key)
 		if f.show == nil {
-			buf = appendString(buf, pg.view.Name)
+			buf = appendString(buf, pg.rd.View.Name)
 			continue
 		}
-		buf = appendValue(buf, f.show.col, r.present(row, *f.show))
+		buf = appendValue(buf, f.show.Col, pg.rd.Value(row, *f.show))
 	}
 	return append(buf, '}')
 }
@@ -136,11 +130,11 @@ func (r *Resolvers) appendEdges(buf []byte, pg *page, w walker, plan []planField
 			buf = appendKey(buf, j, f.key)
 			switch f.name {
 			case "cursor":
-				buf = appendString(buf, pg.st.Cursor(row))
+				buf = appendString(buf, pg.rd.Stmt.Cursor(row))
 			case "node":
 				buf = r.appendNode(buf, pg, row, node)
 			case "__typename":
-				buf = appendString(buf, pg.view.Name+"Edge")
+				buf = appendString(buf, pg.rd.View.Name+"Edge")
 			default:
 				buf = append(buf, "null"...)
 			}
@@ -159,7 +153,7 @@ func (r *Resolvers) appendPageInfo(buf []byte, pg *page, plan []planField) []byt
 		case "hasNextPage":
 			buf = strconv.AppendBool(buf, pg.hasNext)
 		case "hasPreviousPage":
-			buf = strconv.AppendBool(buf, pg.query.After != "")
+			buf = strconv.AppendBool(buf, pg.rd.Query.After != "")
 		case "startCursor":
 			buf = appendValue(buf, nil, start)
 		case "endCursor":
@@ -181,95 +175,11 @@ func appendKey(buf []byte, i int, key string) []byte {
 	return append(buf, ':')
 }
 
-// appendValue appends a presented value as graphql-go would serialize it and encoding/json encode it.
-func appendValue(buf []byte, c *views.Column, v any) []byte {
-	switch x := v.(type) {
-	case nil:
-		return append(buf, "null"...)
-	case string:
-		return appendString(buf, x)
-	case bool:
-		return strconv.AppendBool(buf, x)
-	case int64:
-		if c != nil && c.Type == views.Int && (x < math.MinInt32 || x > math.MaxInt32) {
-			return append(buf, "null"...) // graphql-go's Int is 32-bit and serializes overflow as null
-		}
-		return strconv.AppendInt(buf, x, 10)
-	case float64:
-		return appendFloat(buf, x)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return append(buf, "null"...)
-	}
-	return append(buf, b...)
-}
+// appendValue appends a presented value as graphql-go would serialize it (reader.AppendJSON).
+func appendValue(buf []byte, c *views.Column, v any) []byte { return reader.AppendJSON(buf, c, v) }
 
-// appendFloat formats like encoding/json (ES6 number formatting).
-func appendFloat(buf []byte, f float64) []byte {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return append(buf, "null"...)
-	}
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	buf = strconv.AppendFloat(buf, f, format, -1, 64)
-	if n := len(buf); format == 'e' && n >= 4 && buf[n-4] == 'e' && buf[n-3] == '-' && buf[n-2] == '0' {
-		buf[n-2] = buf[n-1]
-		buf = buf[:n-1]
-	}
-	return buf
-}
-
-const hexDigits = "0123456789abcdef"
+// appendFloat formats like encoding/json.
+func appendFloat(buf []byte, f float64) []byte { return reader.AppendJSONFloat(buf, f) }
 
 // appendString quotes s exactly as encoding/json does with HTML escaping on.
-func appendString(buf []byte, s string) []byte {
-	buf = append(buf, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
-				i++
-				continue
-			}
-			buf = append(buf, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				buf = append(buf, '\\', b)
-			case '\b':
-				buf = append(buf, '\\', 'b')
-			case '\f':
-				buf = append(buf, '\\', 'f')
-			case '\n':
-				buf = append(buf, '\\', 'n')
-			case '\r':
-				buf = append(buf, '\\', 'r')
-			case '\t':
-				buf = append(buf, '\\', 't')
-			default:
-				buf = append(buf, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			buf = append(buf, s[start:i]...)
-			buf = append(buf, `\ufffd`...)
-		} else if c == '\u2028' || c == '\u2029' {
-			buf = append(buf, s[start:i]...)
-			buf = append(buf, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
-		} else {
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"')
-}
+func appendString(buf []byte, s string) []byte { return reader.AppendJSONString(buf, s) }

@@ -120,6 +120,9 @@ type View struct {
 	Search       []string    `yaml:"search"`
 	Columns      []*Column   `yaml:"columns"`
 
+	// MaxExportRows is the rows one export may read (default DefaultMaxExportRows).
+	MaxExportRows int `yaml:"max_export_rows"`
+
 	byName map[string]*Column
 }
 
@@ -146,6 +149,12 @@ type OrderTerm struct {
 
 // DefaultMaxPageSize is the page cap of a view that sets none.
 const DefaultMaxPageSize = 100
+
+// DefaultMaxExportRows is the export cap of a view that sets none; MaxMaxExportRows bounds it.
+const (
+	DefaultMaxExportRows = 1_000_000
+	MaxMaxExportRows     = 1_000_000_000
+)
 
 // Column returns the column named name, or nil.
 func (v *View) Column(name string) *Column { return v.byName[name] }
@@ -320,6 +329,11 @@ func (v *View) validate(at string, p *problems) {
 		v.MaxPageSize = DefaultMaxPageSize
 	} else if v.MaxPageSize < 1 || v.MaxPageSize > 10000 {
 		p.add(at+".max_page_size", "%d is out of range 1..10000", v.MaxPageSize)
+	}
+	if v.MaxExportRows == 0 {
+		v.MaxExportRows = DefaultMaxExportRows
+	} else if v.MaxExportRows < 1 || v.MaxExportRows > MaxMaxExportRows {
+		p.add(at+".max_export_rows", "%d is out of range 1..%d", v.MaxExportRows, MaxMaxExportRows)
 	}
 	if len(v.Roles) == 0 {
 		p.add(at+".roles", "at least one role is required (least privilege: name who may read this view)")

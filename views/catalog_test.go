@@ -97,7 +97,7 @@ var catalogCases = []struct {
 	wants []string
 }{
 	{file: "invalid_unknown_key.yaml", wants: []string{
-		"line 9: views[0].colums: unknown key (allowed: name, field, source, relation, allow_table, description, tenant_column, key, default_order, max_page_size, roles, export, search, columns)",
+		"line 9: views[0].colums: unknown key (allowed: name, field, source, relation, allow_table, description, tenant_column, key, default_order, max_page_size, roles, export, search, columns, max_export_rows)",
 		"line 11: views[0].columns[0].filters: unknown key (allowed: name, type, description, filter, sort, nullable, scale, pii, field)",
 	}},
 	{file: "invalid_yaml_types.yaml", wants: []string{
@@ -183,6 +183,10 @@ var catalogCases = []struct {
 	{file: "invalid_page_size.yaml", wants: []string{
 		`views[0].max_page_size: -1 is out of range 1..10000`,
 		`views[1].max_page_size: 10001 is out of range 1..10000`,
+	}},
+	{file: "invalid_export_rows.yaml", wants: []string{
+		`views[0].max_export_rows: -1 is out of range 1..1000000000`,
+		`views[1].max_export_rows: 1000000001 is out of range 1..1000000000`,
 	}},
 	{file: "invalid_no_views.yaml", wants: []string{
 		`views: at least one view is required`,

@@ -68,6 +68,17 @@ func (b *Builder) Select(q *Query) (*Statement, error) {
 	if q.First < 0 || q.First > q.View.MaxPageSize {
 		return nil, fmt.Errorf("%w: first must be between 0 and %d for %s, got %d", ErrBadPageSize, q.View.MaxPageSize, q.View.Field, q.First)
 	}
+	return b.selectLimit(q, q.First+1)
+}
+
+// Export compiles the statement of an export: the page query's rows in the same order, read
+// up to limit rows (at least 1) in one statement whatever the view's page size; q.First is
+// not used. Errors are those of Select.
+func (b *Builder) Export(q *Query, limit int) (*Statement, error) {
+	return b.selectLimit(q, max(limit, 1))
+}
+
+func (b *Builder) selectLimit(q *Query, limit int) (*Statement, error) {
 	st, pred, err := b.prepare(q)
 	if err != nil {
 		return nil, err
@@ -92,7 +103,7 @@ func (b *Builder) Select(q *Query) (*Statement, error) {
 		order = append(order, b.Dialect.orderBy(t.Column, t.Desc)...)
 	}
 	sel := sq.Select(cols...).From(b.Dialect.QuoteRelation(q.View.Relation)).OrderBy(order...).
-		Suffix("LIMIT ?", q.First+1).PlaceholderFormat(b.Dialect.format)
+		Suffix("LIMIT ?", limit).PlaceholderFormat(b.Dialect.format)
 	if len(pred) > 0 {
 		sel = sel.Where(pred)
 	}
@@ -334,14 +345,22 @@ func (st *Statement) Dests() []any {
 // Decode converts scanned destinations into normal-form values aligned with Columns.
 func (st *Statement) Decode(dests []any) ([]any, error) {
 	row := make([]any, len(dests))
+	if err := st.DecodeInto(row, dests); err != nil {
+		return nil, err
+	}
+	return row, nil
+}
+
+// DecodeInto is Decode into row, which has a place per column, for readers that reuse it.
+func (st *Statement) DecodeInto(row, dests []any) error {
 	for i, c := range st.Columns {
 		v, err := st.dialect.decode(c, dests[i])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		row[i] = v
 	}
-	return row, nil
+	return nil
 }
 
 // Cursor returns the opaque cursor that resumes after row.

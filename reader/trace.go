@@ -1,4 +1,4 @@
-package resolvers
+package reader
 
 import (
 	"context"
@@ -18,7 +18,7 @@ type Explainer interface {
 
 // traced returns ctx with a replica.Trace that labels the statement with the request id and
 // the view for DBAs (when LabelStatements is on) and learns which replica ran it.
-func (r *Resolvers) traced(ctx context.Context, view string) (context.Context, *replica.Trace) {
+func (r *Reader) traced(ctx context.Context, view string) (context.Context, *replica.Trace) {
 	t := &replica.Trace{}
 	if r.o.LabelStatements {
 		t.Label = "vg " + requestid.From(ctx) + " " + view

@@ -1,4 +1,4 @@
-package resolvers
+package reader
 
 import (
 	"testing"
@@ -34,18 +34,19 @@ views:
 
 // hashes returns what a caller of tenant without the pii role sees for value in each hashed
 // column of view, by column name.
-func hashes(t *testing.T, r *Resolvers, v *views.View, tenant, value string) map[string]any {
+func hashes(t *testing.T, r *Reader, v *views.View, tenant, value string) map[string]any {
 	t.Helper()
-	sel := &selection{fields: map[string]bool{}}
+	want := map[string]bool{}
 	for _, c := range v.Columns {
-		sel.fields[c.Field] = true
+		want[c.Field] = true
 	}
-	_, show := r.projection(v, &auth.Principal{Tenant: tenant, Roles: []string{"r"}}, sel)
+	_, show := projection(v, &auth.Principal{Tenant: tenant, Roles: []string{"r"}}, want)
+	rd := &Read{r: r}
 	out := map[string]any{}
 	for _, s := range show {
-		if s.mode == views.PIIHash {
-			s.at = 0
-			out[s.col.Name] = r.present([]any{value}, s)
+		if s.Mode == views.PIIHash {
+			s.At = 0
+			out[s.Col.Name] = rd.Value([]any{value}, s)
 		}
 	}
 	return out
@@ -86,7 +87,7 @@ func TestPIIHashIsScoped(t *testing.T) {
 	if h := hashes(t, New(Options{PIIKey: []byte("another key, another deployment..")}), contacts, "acme", phone)["phone"]; h == a["phone"] {
 		t.Error("the hash does not depend on the key")
 	}
-	if got := r.present([]any{nil}, shown{col: contacts.Column("phone"), mode: views.PIIHash}); got != nil {
+	if got := (&Read{r: r}).Value([]any{nil}, Shown{Col: contacts.Column("phone"), Mode: views.PIIHash}); got != nil {
 		t.Errorf("NULL hashes to %v, want null", got)
 	}
 }
