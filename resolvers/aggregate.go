@@ -85,12 +85,12 @@ func aggregateMaps(v *views.View, q *views.AggregateQuery, res *views.AggregateR
 		for j, t := range q.GroupBy {
 			key[t.Column.Field] = views.Output(t.Column, g.Key[j])
 		}
-		m[schema.AggKey], m[schema.AggCursor] = key, g.Cursor
+		m[schema.AggKey], m[schema.AggCursor] = key, g.Cursor()
 		groups[i] = m
 	}
 	info := map[string]any{"hasNextPage": res.HasNext, "hasPreviousPage": q.After != "", "startCursor": nil, "endCursor": nil}
 	if n := len(res.Groups); n > 0 {
-		info["startCursor"], info["endCursor"] = res.Groups[0].Cursor, res.Groups[n-1].Cursor
+		info["startCursor"], info["endCursor"] = res.Groups[0].Cursor(), res.Groups[n-1].Cursor()
 	}
 	return map[string]any{schema.AggTotals: aggValues(v, totals), schema.AggGroups: groups, schema.AggPageInfo: info}
 }

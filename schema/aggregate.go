@@ -11,8 +11,11 @@ import (
 // AggregateResolver resolves the aggregate root fields of views that opt into aggregates; New
 // and NewExec use it when their Resolvers implement it (else those fields resolve to nothing).
 type AggregateResolver interface {
-	// Aggregate returns Go maps keyed by the aggregate types' field names (AggTotals, …).
+	// Aggregate returns Go maps keyed by the aggregate types' field names (AggTotals, …), for
+	// graphql-go to complete (New's schema).
 	Aggregate(v *views.View) graphql.FieldResolveFn
+	// RawAggregate returns the answer already encoded as JSON (NewExec's schema).
+	RawAggregate(v *views.View) graphql.FieldResolveFn
 }
 
 // The fields of a view's Aggregate, Totals and Group types, as the resolver's maps key them;
@@ -25,12 +28,17 @@ const (
 	AggCursor   = "cursor"
 )
 
-// aggregateResolver returns r's aggregate resolver for v, or nil.
-func aggregateResolver(r Resolvers, v *views.View) graphql.FieldResolveFn {
-	if a, ok := r.(AggregateResolver); ok {
-		return a.Aggregate(v)
+// aggregateResolver returns r's aggregate resolver for v, the raw one when raw is set, or nil
+// when r resolves no aggregates.
+func aggregateResolver(r Resolvers, v *views.View, raw bool) graphql.FieldResolveFn {
+	a, ok := r.(AggregateResolver)
+	switch {
+	case !ok:
+		return nil
+	case raw:
+		return a.RawAggregate(v)
 	}
-	return nil
+	return a.Aggregate(v)
 }
 
 // timeBucket returns the schema's TimeBucket enum, made at first use.

@@ -20,7 +20,7 @@ type Resolvers interface {
 // It fails only if graphql-go rejects the generated types.
 // Its introspection is deterministic: see the order rule in order.go.
 func New(cat *views.Catalog, r Resolvers) (graphql.Schema, error) {
-	return build(cat, r.Connection, aggregates(r), r.RateLimit(), nil, sortedIntrospection{})
+	return build(cat, r.Connection, aggregates(r, false), r.RateLimit(), nil, sortedIntrospection{})
 }
 
 // NewExec builds the execution schema: the same root fields and arguments, but each returns a
@@ -34,13 +34,15 @@ func NewExec(cat *views.Catalog, r Resolvers) (graphql.Schema, error) {
 		ParseValue:   func(any) any { return nil },
 		ParseLiteral: func(ast.Value) any { return nil },
 	})
-	return build(cat, r.RawConnection, aggregates(r), r.RateLimit(), raw)
+	return build(cat, r.RawConnection, aggregates(r, true), r.RateLimit(), raw)
 }
 
-// aggregates returns the resolver of each view's aggregate field; aggregate fields return maps
-// on both schemas (a small answer, which graphql-go completes).
-func aggregates(r Resolvers) func(*views.View) graphql.FieldResolveFn {
-	return func(v *views.View) graphql.FieldResolveFn { return aggregateResolver(r, v) }
+// aggregates returns the resolver of each view's aggregate field, the raw ones for NewExec.
+func aggregates(r Resolvers, raw bool) func(*views.View) graphql.FieldResolveFn {
+	if _, ok := r.(AggregateResolver); !ok {
+		return nil
+	}
+	return func(v *views.View) graphql.FieldResolveFn { return aggregateResolver(r, v, raw) }
 }
 
 func build(cat *views.Catalog, resolve, aggregate func(*views.View) graphql.FieldResolveFn, rateLimit graphql.FieldResolveFn, raw *graphql.Scalar, exts ...graphql.Extension) (graphql.Schema, error) {
@@ -68,7 +70,14 @@ func build(cat *views.Catalog, resolve, aggregate func(*views.View) graphql.Fiel
 			fields[v.Field].Type = graphql.NewNonNull(raw)
 		}
 		if v.Aggregate != nil {
-			fields[v.Aggregate.Field] = b.aggregate(v, aggregate(v))
+			var resolve graphql.FieldResolveFn
+			if aggregate != nil {
+				resolve = aggregate(v)
+			}
+			fields[v.Aggregate.Field] = b.aggregate(v, resolve)
+			if raw != nil && aggregate != nil {
+				fields[v.Aggregate.Field].Type = graphql.NewNonNull(raw)
+			}
 		}
 	}
 	fields[RateLimitField] = b.rateLimit(rateLimit)

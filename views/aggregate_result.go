@@ -25,10 +25,16 @@ func (a *Aggregates) Value(m Measure) any { return a.values[m] }
 
 // Group is one group of a page.
 type Group struct {
-	Key    []any // per groupBy term, its value or its bucket's start in normal form; nil for NULL
-	Cursor string
+	Key []any // per groupBy term, its value or its bucket's start in normal form; nil for NULL
 	Aggregates
+
+	st  *Statement
+	row []any
 }
+
+// Cursor returns the opaque cursor that resumes after the group (made when asked for: each is
+// an HMAC).
+func (g *Group) Cursor() string { return g.st.groupCursor(g.row) }
 
 // Result reads an aggregate statement's decoded rows (the statement's Dests and Decode, at
 // most first+1 of them); an empty result, when the statement is nil, has totals with count 0.
@@ -56,7 +62,7 @@ func (st *Statement) Result(rows [][]any) *AggregateResult {
 			res.HasNext = true
 			break
 		}
-		g := Group{Key: make([]any, len(p.keys)), Aggregates: *p.aggregates(p.groups, row), Cursor: st.groupCursor(row)}
+		g := Group{Key: make([]any, len(p.keys)), Aggregates: *p.aggregates(p.groups, row), st: st, row: row}
 		for i, k := range p.keys {
 			g.Key[i] = row[k]
 		}
