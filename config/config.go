@@ -85,6 +85,11 @@ type Limits struct {
 	MaxInFlightPerPrincipal int           // default 16 (1..100000): requests one credential has in flight; more answer 429
 	MaxResponseBytes        int64         // default 16 MiB (64 KiB..1 GiB): a bigger answer is refused with QUERY_TOO_COMPLEX
 	WriteTimeout            time.Duration // default 30s (1s..10m): time to send one response to a slow reader
+
+	// Exports: their statements run under their own timeout, and the stream is cut when the
+	// client reads nothing for ExportIdleTimeout.
+	ExportStatementTimeout time.Duration // default 10m (1s..24h)
+	ExportIdleTimeout      time.Duration // default 30s (1s..10m)
 }
 
 // QueryLog says where executed statements are logged.
@@ -119,6 +124,8 @@ func DefaultLimits() Limits {
 		MaxInFlightPerPrincipal: 16,
 		MaxResponseBytes:        16 << 20,
 		WriteTimeout:            30 * time.Second,
+		ExportStatementTimeout:  10 * time.Minute,
+		ExportIdleTimeout:       30 * time.Second,
 	}
 }
 

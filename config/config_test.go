@@ -75,6 +75,7 @@ func parseFile(t *testing.T, name, env string, extraEnv ...string) (*Config, err
 func fullLimits() Limits {
 	l := DefaultLimits()
 	l.MaxBodyBytes, l.MaxDepth, l.MaxFields, l.DefaultPageSize, l.DocCacheSize, l.RequestTimeout = 512<<10, 8, 200, 50, 0, 10*time.Second
+	l.ExportStatementTimeout, l.ExportIdleTimeout = time.Hour, time.Minute
 	return l
 }
 

@@ -119,7 +119,8 @@ func (d *decoder) root(n *yaml.Node) *rawConfig {
 func (d *decoder) limits(n *yaml.Node, path string, l *Limits) {
 	m := d.fields(n, path, "max_body_bytes", "max_depth", "max_fields", "default_page_size",
 		"doc_cache_size", "doc_cache_bytes", "request_timeout", "max_cost", "max_root_fields", "max_rows",
-		"request_db_time", "max_in_flight", "max_in_flight_per_principal", "max_response_bytes", "write_timeout")
+		"request_db_time", "max_in_flight", "max_in_flight_per_principal", "max_response_bytes", "write_timeout",
+		"export_statement_timeout", "export_idle_timeout")
 	d.setBytes(m, path, "max_body_bytes", 1<<10, 64<<20, &l.MaxBodyBytes)
 	d.setInt(m, path, "max_depth", 1, 100, &l.MaxDepth)
 	d.setInt(m, path, "max_fields", 1, 100000, &l.MaxFields)
@@ -135,6 +136,8 @@ func (d *decoder) limits(n *yaml.Node, path string, l *Limits) {
 	d.setInt(m, path, "max_in_flight_per_principal", 1, 100000, &l.MaxInFlightPerPrincipal)
 	d.setBytes(m, path, "max_response_bytes", 64<<10, 1<<30, &l.MaxResponseBytes)
 	d.setDuration(m, path, "write_timeout", time.Second, 10*time.Minute, &l.WriteTimeout)
+	d.setDuration(m, path, "export_statement_timeout", time.Second, 24*time.Hour, &l.ExportStatementTimeout)
+	d.setDuration(m, path, "export_idle_timeout", time.Second, 10*time.Minute, &l.ExportIdleTimeout)
 }
 
 // principal decodes a tenant and roles.

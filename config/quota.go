@@ -45,6 +45,7 @@ type ClassLimits struct {
 	Tenant      Windows // shared by every credential of a tenant
 	Credential  Windows // per API key or JWT subject
 	Concurrency int     // requests of the class one tenant runs at once on one instance; 0 = no cap
+	RowsPerDay  int64   // export only: rows one tenant may export per UTC day, charged as they stream; 0 = no budget
 }
 
 // Windows are the two windows every scope is limited by.
@@ -61,6 +62,9 @@ const (
 	maxSustained = 24 * time.Hour
 	maxRateLimit = 1_000_000_000
 )
+
+// DefaultExportRowsPerDay is the standard plan's export budget: rows per tenant per UTC day.
+const DefaultExportRowsPerDay = 10_000_000
 
 // StandardPlan is the name of the built-in plan.
 const StandardPlan = "standard"
@@ -95,7 +99,8 @@ func DefaultPlan() Plan {
 		"lookup": {Tenant: rates(300, 10*time.Second, 60000, time.Hour), Credential: rates(150, 10*time.Second, 30000, time.Hour)},
 		"search": {Tenant: rates(60, 10*time.Second, 6000, time.Hour), Credential: rates(30, 10*time.Second, 3000, time.Hour)},
 		"report": {Tenant: rates(30, 10*time.Second, 1500, time.Hour), Credential: rates(15, 10*time.Second, 750, time.Hour), Concurrency: 2},
-		"export": {Tenant: rates(100, time.Minute, 2000, time.Hour), Credential: rates(50, time.Minute, 1000, time.Hour), Concurrency: 1},
+		"export": {Tenant: rates(100, time.Minute, 2000, time.Hour), Credential: rates(50, time.Minute, 1000, time.Hour), Concurrency: 1,
+			RowsPerDay: DefaultExportRowsPerDay},
 	}
 }
 
@@ -125,7 +130,8 @@ func DemoQuota() Quota {
 		"lookup": {Tenant: rates(200, 10*time.Second, 5000, time.Hour), Credential: rates(200, 10*time.Second, 5000, time.Hour)},
 		"search": {Tenant: rates(20, 10*time.Second, 200, time.Hour), Credential: rates(20, 10*time.Second, 200, time.Hour)},
 		"report": {Tenant: rates(20, 10*time.Second, 200, time.Hour), Credential: rates(20, 10*time.Second, 200, time.Hour), Concurrency: 2},
-		"export": {Tenant: rates(50, time.Minute, 500, time.Hour), Credential: rates(50, time.Minute, 500, time.Hour), Concurrency: 1},
+		"export": {Tenant: rates(50, time.Minute, 500, time.Hour), Credential: rates(50, time.Minute, 500, time.Hour), Concurrency: 1,
+			RowsPerDay: 100_000},
 	}
 	return q
 }
@@ -229,9 +235,19 @@ func (d *decoder) plans(n *yaml.Node, path string, plans map[string]Plan) {
 
 // classLimits decodes one class's limits over the defaults in l.
 func (d *decoder) classLimits(n *yaml.Node, path string, l *ClassLimits) {
-	m := d.fields(n, path, "tenant", "credential", "concurrency")
+	keys := []string{"tenant", "credential", "concurrency"}
+	export := strings.HasSuffix(path, ".export")
+	if export {
+		keys = append(keys, "rows_per_day")
+	}
+	m := d.fields(n, path, keys...)
 	if m == nil {
 		return
+	}
+	if export {
+		v := int(l.RowsPerDay)
+		d.setInt(m, path, "rows_per_day", 0, maxRateLimit, &v)
+		l.RowsPerDay = int64(v)
 	}
 	if v := m["tenant"]; !isNull(v) {
 		d.windows(v, join(path, "tenant"), &l.Tenant)

@@ -38,7 +38,7 @@ func TestQuotaSection(t *testing.T) {
 	gold["lookup"] = ClassLimits{Tenant: w(600, 10*time.Second, 100000, time.Hour), Credential: w(300, 10*time.Second, 50000, time.Hour)}
 	gold["search"] = ClassLimits{Tenant: w(60, 10*time.Second, 5000, 24*time.Hour), Credential: std["search"].Credential}
 	gold["report"] = ClassLimits{Tenant: w(20, 10*time.Second, 1000, time.Hour), Credential: std["report"].Credential, Concurrency: 3}
-	gold["export"] = ClassLimits{Tenant: std["export"].Tenant, Credential: std["export"].Credential, Concurrency: 0}
+	gold["export"] = ClassLimits{Tenant: std["export"].Tenant, Credential: std["export"].Credential, Concurrency: 0, RowsPerDay: 50000}
 	bronze := DefaultPlan()
 	bs := bronze["search"]
 	bs.Credential.Sustained = Rate{500, 24 * time.Hour}
@@ -104,6 +104,7 @@ func TestQuotaSectionInvalid(t *testing.T) {
 		"line 15: quota.plans.gold.report.concurrency: must be from 0 to 10000, got -1",
 		"line 15: quota.plans.gold.report.burts: unknown key (allowed: tenant, credential, concurrency)",
 		`line 16: quota.plans.gold.export.credential.burst: the window must be a duration in whole seconds like 10s, 1m, 1h or 1d, got "5/1500ms"`,
+		"line 16: quota.plans.gold.export.rows_per_day: must be from 0 to 1000000000, got -1",
 		`line 17: quota.plans: plan name "bad name" must be letters`,
 		"line 18: quota.weights.lookup: must be from 1 to 10000, got 0",
 		"line 18: quota.weights.serch: unknown key (allowed: lookup, search, report, export)",

@@ -17,9 +17,11 @@ import (
 	"github.com/graphql-go/graphql"
 	"github.com/viewgate/viewgate/auth"
 	"github.com/viewgate/viewgate/config"
+	"github.com/viewgate/viewgate/export"
 	"github.com/viewgate/viewgate/plan"
 	"github.com/viewgate/viewgate/querylog"
 	"github.com/viewgate/viewgate/quota"
+	"github.com/viewgate/viewgate/reader"
 	"github.com/viewgate/viewgate/requestid"
 	"github.com/viewgate/viewgate/resolvers"
 	"github.com/viewgate/viewgate/schema"
@@ -69,6 +71,7 @@ type Gateway struct {
 	authn   server.Authenticator
 	store   *auth.KeyStore // nil without a keys file
 	qlog    *querylog.Logger
+	reader  *reader.Reader // reads views for GraphQL and exports
 	quota   *quota.Limiter // nil when quotas are off
 	handler http.Handler
 	closers []func()
@@ -102,9 +105,13 @@ func New(ctx context.Context, o Options) (g *Gateway, err error) {
 	if err := g.quotas(); err != nil {
 		return nil, err
 	}
-	ro := resolvers.Options{
+	g.reader = reader.New(reader.Options{
 		Sources: srcs, Log: g.qlog, DefaultPageSize: g.cfg.Limits.DefaultPageSize,
 		PIIKey: PIIKey(g.cfg.CursorSecret), ErrorCode: server.ErrorCode, Now: o.Now,
+	})
+	ro := resolvers.Options{
+		Sources: srcs, Log: g.qlog, DefaultPageSize: g.cfg.Limits.DefaultPageSize,
+		PIIKey: PIIKey(g.cfg.CursorSecret), ErrorCode: server.ErrorCode, Now: o.Now, Reader: g.reader,
 	}
 	if g.quota != nil {
 		ro.Quota = g.quota
@@ -251,7 +258,7 @@ func (g *Gateway) routes() http.Handler {
 		exec = nil
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", server.GraphQL(server.GraphQLOptions{
+	gql := server.GraphQLOptions{
 		Schema: g.schema, Exec: exec, Auth: g.authn, Log: g.log, Timeout: lim.RequestTimeout, Now: g.o.Now,
 		Plan: plan.Options{Catalog: g.cat, DefaultPageSize: lim.DefaultPageSize, Weights: g.weights(),
 			ClassOf: g.classOf, ScanUnits: g.scanUnits},
@@ -266,12 +273,36 @@ func (g *Gateway) routes() http.Handler {
 			MaxInFlight: lim.MaxInFlight, MaxInFlightPerPrincipal: lim.MaxInFlightPerPrincipal,
 			MaxResponseBytes: lim.MaxResponseBytes, WriteTimeout: lim.WriteTimeout,
 		},
-	}))
+	}
+	mux.Handle("/graphql", server.GraphQL(gql))
+	mux.Handle("/export", g.export(gql))
 	mux.Handle("/admin/", g.admin())
 	mux.Handle("/healthz", server.Health())
 	mux.Handle("/readyz", server.Ready(readiness(g.routers)))
 	mux.Handle("/", server.GraphiQL("/graphql", g.o.GraphiQL))
 	return server.Chain(mux, server.RequestID, server.AccessLog(g.log, g.o.Now), server.Recover(g.log), server.BodyLimit(lim.MaxBodyBytes))
+}
+
+// export returns the /export endpoint, which shares /graphql's front (authentication,
+// document bounds, errors), reader and quotas.
+func (g *Gateway) export(gql server.GraphQLOptions) http.Handler {
+	lim := g.cfg.Limits
+	o := export.Options{
+		Front: server.NewFront(gql), Schema: &g.schema, Catalog: g.cat, Reader: g.reader,
+		Plan: gql.Plan, Key: ExportKey(g.cfg.CursorSecret), Log: g.log, Now: g.o.Now,
+		StatementTimeout: lim.ExportStatementTimeout, IdleTimeout: lim.ExportIdleTimeout,
+	}
+	if g.quota != nil {
+		o.Quota = g.quota
+	}
+	return export.New(o)
+}
+
+// ExportKey derives the key that signs export checkpoints from the cursor secret.
+func ExportKey(secret string) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("viewgate export checkpoint v1"))
+	return m.Sum(nil)
 }
 
 // serverQuota is the limiter as the server takes it: a nil interface when quotas are off.

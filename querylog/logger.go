@@ -24,6 +24,7 @@ type Entry struct {
 	SQL        string // with placeholders, never values
 	Duration   time.Duration
 	Rows       int
+	Bytes      int64  // bytes sent of the rows (exports); 0: not logged
 	ErrorCode  string // empty on success
 }
 
@@ -75,6 +76,9 @@ func (l *Logger) writeJSON(e Entry, slow bool) {
 		slog.Float64("durationMs", float64(e.Duration)/float64(time.Millisecond)),
 		slog.Int("rows", e.Rows),
 	)
+	if e.Bytes > 0 {
+		r.AddAttrs(slog.Int64("bytes", e.Bytes))
+	}
 	if e.ErrorCode != "" {
 		r.AddAttrs(slog.String("error", e.ErrorCode))
 	}

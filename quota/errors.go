@@ -29,7 +29,7 @@ const (
 type ExceededError struct {
 	Class      Class         // "" for the authentication-failure limit
 	Scope      string        // ScopeTenant, ScopeCredential or ScopeClient
-	Window     string        // WindowBurst, WindowSustained, WindowConcurrency or WindowAuth
+	Window     string        // WindowBurst, WindowSustained, WindowConcurrency, WindowAuth or WindowRows
 	Limit      int64         // the window's limit (cost units; requests for concurrency and auth)
 	Remaining  int64         // what is left in the window
 	Cost       int64         // what the request would have cost
@@ -44,6 +44,8 @@ func (e *ExceededError) Error() string {
 	switch e.Window {
 	case WindowConcurrency:
 		return fmt.Sprintf("too many %s requests of this %s at once (at most %d); retry in %ds", e.Class, e.Scope, e.Limit, retry)
+	case WindowRows:
+		return fmt.Sprintf("the export rows budget is spent: this %s may export %d rows per UTC day; retry in %ds", e.Scope, e.Limit, retry)
 	case WindowAuth:
 		return fmt.Sprintf("too many failed authentications from this client (at most %d per %s); retry in %ds", e.Limit, formatPeriod(e.Period), retry)
 	}

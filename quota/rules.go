@@ -22,6 +22,7 @@ type classRules struct {
 	class       Class
 	rules       [4]rule
 	concurrency int
+	rows        rule // export only: the tenant's rows per UTC day (limit 0: none)
 }
 
 // rule is one fixed window of one scope.
@@ -71,6 +72,9 @@ func compileClass(c Class, cl config.ClassLimits) *classRules {
 	cr.rules[1] = newRule(ScopeTenant, WindowSustained, string(c), cl.Tenant.Sustained)
 	cr.rules[2] = newRule(ScopeCredential, WindowBurst, string(c), cl.Credential.Burst)
 	cr.rules[3] = newRule(ScopeCredential, WindowSustained, string(c), cl.Credential.Sustained)
+	if c == Export {
+		cr.rows = newRule(ScopeTenant, WindowRows, string(c), config.Rate{Limit: cl.RowsPerDay, Window: rowsWindow})
+	}
 	return cr
 }
 

@@ -26,9 +26,12 @@ func openMySQL(ctx context.Context, o Options) (*sqlDB, error) {
 	db := sql.OpenDB(conn)
 	db.SetMaxOpenConns(o.MaxConns)
 	db.SetMaxIdleConns(o.MaxConns)
-	s := &sqlDB{db: db, grace: backstop, guard: refuseImplicitCommit}
+	// One connection of its own for KILL QUERY, so a full pool cannot delay a kill.
+	killer := sql.OpenDB(conn)
+	killer.SetMaxOpenConns(1)
+	s := &sqlDB{db: db, grace: backstop, guard: refuseImplicitCommit, killer: killer}
 	if err := s.detect(ctx); err != nil {
-		db.Close()
+		s.close()
 		return nil, err
 	}
 	return s, nil

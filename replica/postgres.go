@@ -152,8 +152,13 @@ func scrubConnect(err error) error {
 // round trip; after an error the connection is left in a failed transaction, which
 // release rolls back or discards.
 func pipelineQuery(ctx context.Context, conn *pgx.Conn, sql string, args []any, timeout time.Duration, fn func(Rows) error) error {
+	return pipeline(ctx, conn, pgBegin, sql, args, timeout, fn)
+}
+
+// pipeline is pipelineQuery with the transaction opened by begin.
+func pipeline(ctx context.Context, conn *pgx.Conn, begin, sql string, args []any, timeout time.Duration, fn func(Rows) error) error {
 	b := &pgx.Batch{}
-	b.Queue(pgBegin)
+	b.Queue(begin)
 	b.Queue(pgSetTimeout, strconv.FormatInt(max(timeout.Milliseconds(), 1), 10))
 	b.Queue(sql, args...)
 	b.Queue(pgCommit)

@@ -183,6 +183,25 @@ func (r *Router) Dialect() string { return r.dialect }
 // no replica is healthy, ErrTenantBusy when the tenant's cap could not be met, and
 // otherwise what Source.Query returns.
 func (r *Router) Query(ctx context.Context, sql string, args []any, fn func(Rows) error) error {
+	return r.route(ctx, statement{sql: sql, args: args, timeout: r.o.StatementTimeout}, fn)
+}
+
+// Stream is Query for a long read (an export): the statement runs in a consistent snapshot
+// (see Source.Stream) under timeout instead of the source's statement timeout, and fn's rows
+// also tell the replica's name (Rows.Replica, through Named).
+func (r *Router) Stream(ctx context.Context, sql string, args []any, timeout time.Duration, fn func(Rows) error) error {
+	return r.route(ctx, statement{sql: sql, args: args, timeout: timeout, snapshot: true}, fn)
+}
+
+// statement is one statement to route.
+type statement struct {
+	sql      string
+	args     []any
+	timeout  time.Duration
+	snapshot bool
+}
+
+func (r *Router) route(ctx context.Context, st statement, fn func(Rows) error) error {
 	release, err := r.admit(ctx)
 	if err != nil {
 		return err
@@ -192,7 +211,7 @@ func (r *Router) Query(ctx context.Context, sql string, args []any, fn func(Rows
 	if m == nil {
 		return r.noHealthy()
 	}
-	again, err := r.run(ctx, m, sql, args, fn, true)
+	again, err := r.run(ctx, m, st, fn, true)
 	if !again {
 		return err
 	}
@@ -200,13 +219,13 @@ func (r *Router) Query(ctx context.Context, sql string, args []any, fn func(Rows
 	if next == nil {
 		return fmt.Errorf("%w; first attempt: %w", r.noHealthy(), err)
 	}
-	_, err = r.run(ctx, next, sql, args, fn, false)
+	_, err = r.run(ctx, next, st, fn, false)
 	return err
 }
 
 // run executes the statement on m; again reports that it failed as unavailable before fn
 // saw a row, so a retry elsewhere cannot double anything fn collected.
-func (r *Router) run(ctx context.Context, m *member, sql string, args []any, fn func(Rows) error, first bool) (again bool, err error) {
+func (r *Router) run(ctx context.Context, m *member, st statement, fn func(Rows) error, first bool) (again bool, err error) {
 	c := m.conns.Load()
 	if c == nil { // lost a race with a reconnect; treat as unavailable
 		return first, fmt.Errorf("query on source %s (replica %s): %w", r.o.Name, m.name, ErrUnavailable)
@@ -220,7 +239,11 @@ func (r *Router) run(ctx context.Context, m *member, sql string, args []any, fn 
 			return fn(seen)
 		}
 	}
-	err = m.run(func() error { return c.query.query(ctx, sql, args, r.o.StatementTimeout, call) })
+	if st.snapshot {
+		inner := call
+		call = func(rows Rows) error { return inner(&namedRows{Rows: rows, name: m.name}) }
+	}
+	err = m.run(func() error { return execute(ctx, c.query, st, call) })
 	if err == nil {
 		return false, nil
 	}

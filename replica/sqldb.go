@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,13 +21,22 @@ type sqlDB struct {
 	guard func(sql string) error
 	// grace is added to the statement timeout for the context deadline.
 	grace time.Duration
+	// killer runs KILL QUERY for a snapshot whose context ended (MySQL/MariaDB); nil for SQLite.
+	killer   *sql.DB
+	killErrs atomic.Int64
 }
 
 func (s *sqlDB) dialect() string { return s.name }
 
 func (s *sqlDB) ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-func (s *sqlDB) close() { s.db.Close() } // closes idle connections; no error worth reporting
+// close closes idle connections; no error worth reporting.
+func (s *sqlDB) close() {
+	s.db.Close()
+	if s.killer != nil {
+		s.killer.Close()
+	}
+}
 
 // query runs the statement in a ReadOnly transaction; database/sql drains and closes
 // rows and rolls back on every error path, so the connection returns clean.

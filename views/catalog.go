@@ -90,21 +90,22 @@ type Catalog struct {
 
 // View is one exposed database view.
 type View struct {
-	Name         string       `yaml:"name"`          // GraphQL type name
-	Field        string       `yaml:"field"`         // GraphQL root field
-	Source       string       `yaml:"source"`        // source name from the config
-	Relation     string       `yaml:"relation"`      // [schema.]name of the view
-	AllowTable   bool         `yaml:"allow_table"`   // the relation may be a base table
-	Description  string       `yaml:"description"`   // GraphQL description
-	TenantColumn string       `yaml:"tenant_column"` // filtered by the caller's tenant, never exposed
-	Key          []string     `yaml:"key"`           // unique, NOT NULL: the keyset tiebreaker
-	DefaultOrder []OrderTerm  `yaml:"default_order"`
-	MaxPageSize  int          `yaml:"max_page_size"`
-	Roles        []string     `yaml:"roles"`
-	Export       bool         `yaml:"export"`
-	Search       []string     `yaml:"search"`
-	Aggregate    *Aggregation `yaml:"aggregate"` // nil: the view has no aggregate root field
-	Columns      []*Column    `yaml:"columns"`
+	Name          string       `yaml:"name"`          // GraphQL type name
+	Field         string       `yaml:"field"`         // GraphQL root field
+	Source        string       `yaml:"source"`        // source name from the config
+	Relation      string       `yaml:"relation"`      // [schema.]name of the view
+	AllowTable    bool         `yaml:"allow_table"`   // the relation may be a base table
+	Description   string       `yaml:"description"`   // GraphQL description
+	TenantColumn  string       `yaml:"tenant_column"` // filtered by the caller's tenant, never exposed
+	Key           []string     `yaml:"key"`           // unique, NOT NULL: the keyset tiebreaker
+	DefaultOrder  []OrderTerm  `yaml:"default_order"`
+	MaxPageSize   int          `yaml:"max_page_size"`
+	Roles         []string     `yaml:"roles"`
+	Export        bool         `yaml:"export"`
+	MaxExportRows int          `yaml:"max_export_rows"` // rows one export may read (default DefaultMaxExportRows)
+	Search        []string     `yaml:"search"`
+	Aggregate     *Aggregation `yaml:"aggregate"` // nil: the view has no aggregate root field
+	Columns       []*Column    `yaml:"columns"`
 
 	byName map[string]*Column
 }
@@ -135,6 +136,12 @@ type OrderTerm struct {
 
 // DefaultMaxPageSize is the page cap of a view that sets none.
 const DefaultMaxPageSize = 100
+
+// DefaultMaxExportRows is the export cap of a view that sets none; MaxMaxExportRows bounds it.
+const (
+	DefaultMaxExportRows = 1_000_000
+	MaxMaxExportRows     = 1_000_000_000
+)
 
 // Column returns the column named name, or nil.
 func (v *View) Column(name string) *Column { return v.byName[name] }
@@ -281,6 +288,11 @@ func (v *View) validate(at string, p *problems) {
 		v.MaxPageSize = DefaultMaxPageSize
 	} else if v.MaxPageSize < 1 || v.MaxPageSize > 10000 {
 		p.add(at+".max_page_size", "%d is out of range 1..10000", v.MaxPageSize)
+	}
+	if v.MaxExportRows == 0 {
+		v.MaxExportRows = DefaultMaxExportRows
+	} else if v.MaxExportRows < 1 || v.MaxExportRows > MaxMaxExportRows {
+		p.add(at+".max_export_rows", "%d is out of range 1..%d", v.MaxExportRows, MaxMaxExportRows)
 	}
 	if len(v.Roles) == 0 {
 		p.add(at+".roles", "at least one role is required (least privilege: name who may read this view)")

@@ -173,6 +173,10 @@ var catalogCases = []struct {
 		`views[0].max_page_size: -1 is out of range 1..10000`,
 		`views[1].max_page_size: 10001 is out of range 1..10000`,
 	}},
+	{file: "invalid_export_rows.yaml", wants: []string{
+		`views[0].max_export_rows: -1 is out of range 1..1000000000`,
+		`views[1].max_export_rows: 1000000001 is out of range 1..1000000000`,
+	}},
 	{file: "invalid_no_views.yaml", wants: []string{
 		`views: at least one view is required`,
 	}},

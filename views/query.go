@@ -363,14 +363,22 @@ func (st *Statement) Decode(dests []any) ([]any, error) {
 		return st.agg.decode(st.dialect, dests)
 	}
 	row := make([]any, len(dests))
+	if err := st.DecodeInto(row, dests); err != nil {
+		return nil, err
+	}
+	return row, nil
+}
+
+// DecodeInto is Decode into row, which has a place per column, for readers that reuse it.
+func (st *Statement) DecodeInto(row, dests []any) error {
 	for i, c := range st.Columns {
 		v, err := st.dialect.decode(c, dests[i])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		row[i] = v
 	}
-	return row, nil
+	return nil
 }
 
 // Cursor returns the opaque cursor that resumes after row.

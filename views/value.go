@@ -282,6 +282,11 @@ func (d *Dialect) arrayArg(c *Column, vals []any) any {
 
 // dest returns a fresh scan destination for the column.
 func (d *Dialect) dest(c *Column) any {
+	if d == Postgres {
+		if dest := pgDest(c); dest != nil {
+			return dest
+		}
+	}
 	switch c.Type {
 	case Int, BigInt:
 		return new(sql.NullInt64)
@@ -303,6 +308,11 @@ func (d *Dialect) dest(c *Column) any {
 
 // decode turns a scanned destination into the column's normal form.
 func (d *Dialect) decode(c *Column, dest any) (any, error) {
+	if d == Postgres {
+		if v, ok, err := pgDecode(c, dest); ok {
+			return v, err
+		}
+	}
 	switch x := dest.(type) {
 	case *sql.NullInt64:
 		if !x.Valid {

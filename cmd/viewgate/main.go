@@ -18,6 +18,10 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "viewgate:", err)
+		var ee *exitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
+		}
 		os.Exit(1)
 	}
 }
@@ -30,6 +34,7 @@ commands:
   check          validate config and catalog, audit privileges, compare the catalog with the live databases
   catalog init   draft a catalog from the views of a live source
   keys           create, list and revoke API keys in the keys file
+  export         download an export (CSV or NDJSON) with progress, retries and resume
   version        print the module version and the VCS revision the binary was built from
   help           print this list; "viewgate help COMMAND" prints a command's flags
 
@@ -66,6 +71,8 @@ func command(ctx context.Context, args []string, getenv func(string) string, std
 		return catalogCmd(ctx, args, getenv, stdout, stderr)
 	case "keys":
 		return keys(args, getenv, time.Now, stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args, getenv, stdout, stderr)
 	case "version":
 		return version(args, debug.ReadBuildInfo, stdout)
 	case "help":

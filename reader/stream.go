@@ -1,0 +1,98 @@
+package reader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/viewgate/viewgate/querylog"
+	"github.com/viewgate/viewgate/replica"
+	"github.com/viewgate/viewgate/requestid"
+	"github.com/viewgate/viewgate/views"
+)
+
+// Streamer is a Runner that runs one long statement in a consistent snapshot under a timeout
+// of its own (*replica.Router, *replica.Source).
+type Streamer interface {
+	Stream(ctx context.Context, sql string, args []any, timeout time.Duration, fn func(replica.Rows) error) error
+}
+
+// DefaultStreamTimeout is the timeout of a streamed statement whose options set none.
+const DefaultStreamTimeout = 10 * time.Minute
+
+// ErrNoStream reports a source that cannot stream (a Runner that is no Streamer).
+var ErrNoStream = errors.New("the source cannot stream a statement")
+
+// StreamOptions says how to run a streamed statement and what to log of it.
+type StreamOptions struct {
+	Timeout time.Duration // the statement's timeout (the export's, not the GraphQL one); 0: DefaultStreamTimeout
+	Class   string        // the query log's class
+	Bytes   func() int64  // what the caller has written of the rows when the statement ends; nil: 0
+}
+
+// Stream runs the read's statement in one snapshot and calls fn with each decoded row, in
+// order, holding one row at a time (row is reused: fn copies what it keeps); it stops at fn's
+// first error and returns it wrapped. It
+// returns the rows handed to fn, and writes one query-log entry with rows, bytes, duration,
+// class and the replica that ran it. The request's database-time budget does not apply.
+func (rd *Read) Stream(ctx context.Context, o StreamOptions, fn func(row []any) error) (int64, error) {
+	st, q := rd.Stmt, rd.Query
+	s, ok := rd.src.Runner.(Streamer)
+	if !ok {
+		return 0, fmt.Errorf("query %s: %w", q.View.Field, ErrNoStream)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultStreamTimeout
+	}
+	start := rd.r.o.Now()
+	var n int64
+	name := rd.src.Runner.Name()
+	// fn's error cancels the statement: drivers drain unread rows on close, and an export
+	// stopped early may have millions left.
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	err := s.Stream(sctx, st.SQL, st.Args, o.Timeout, func(rows replica.Rows) error {
+		if nr, ok := rows.(replica.Named); ok {
+			name = nr.Replica()
+		}
+		dests := st.Dests()
+		row := make([]any, len(dests))
+		for rows.Next() {
+			if err := rows.Scan(dests...); err != nil {
+				return fmt.Errorf("scan %s: %w", q.View.Field, err)
+			}
+			if err := st.DecodeInto(row, dests); err != nil {
+				return err
+			}
+			if err := fn(row); err != nil {
+				cancel()
+				return err
+			}
+			n++
+		}
+		return rows.Err()
+	})
+	e := querylog.Entry{
+		Time: start, RequestID: requestid.From(ctx), Tenant: rd.who.Tenant, Credential: rd.who.CredentialID,
+		View: q.View.Field, Class: o.Class, Source: name, SQL: st.SQL,
+		Duration: rd.r.o.Now().Sub(start), Rows: int(n),
+	}
+	if o.Bytes != nil {
+		e.Bytes = o.Bytes()
+	}
+	return n, rd.r.logged(e, q, err)
+}
+
+// Cursor returns the signed cursor that resumes the read after row.
+func (rd *Read) Cursor(row []any) string { return rd.Stmt.Cursor(row) }
+
+// Raw returns one shown column of a row like Value, but a column shown as is in its normal
+// form (time.Time for dates and timestamps, as decoded) except JSON, which is as Value gives
+// it: encoders that format normal forms themselves skip a conversion per value.
+func (rd *Read) Raw(row []any, s Shown) any {
+	if s.Mode == views.PIINone && s.Col.Type != views.JSON {
+		return row[s.At]
+	}
+	return rd.Value(row, s)
+}
