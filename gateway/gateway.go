@@ -210,6 +210,23 @@ func (g *Gateway) weights() map[plan.Class]int {
 	return w
 }
 
+// classOf classes the aggregate root fields as report; the planner classes the others.
+func (g *Gateway) classOf(field string) (plan.Class, bool) {
+	if g.cat.AggregateView(field) != nil {
+		return plan.Report, true
+	}
+	return "", false
+}
+
+// scanUnits is the planned cost units of an aggregate root field: its view's scan_cost, since
+// the rows it will read are unknown before it runs (see the README's "Cost and classes").
+func (g *Gateway) scanUnits(field string) int {
+	if v := g.cat.AggregateView(field); v != nil {
+		return v.Aggregate.ScanCost
+	}
+	return 0
+}
+
 // Quota returns the quota limiter, or nil when quotas are off.
 func (g *Gateway) Quota() *quota.Limiter { return g.quota }
 
@@ -315,7 +332,8 @@ func (g *Gateway) routes() http.Handler {
 	mux := http.NewServeMux()
 	gql := server.GraphQLOptions{
 		Schema: g.schema, Exec: exec, Auth: g.authn, Log: g.log, Timeout: lim.RequestTimeout, Now: g.o.Now,
-		Plan:   plan.Options{Catalog: g.cat, DefaultPageSize: lim.DefaultPageSize, Weights: g.weights()},
+		Plan: plan.Options{Catalog: g.cat, DefaultPageSize: lim.DefaultPageSize, Weights: g.weights(),
+			ClassOf: g.classOf, ScanUnits: g.scanUnits},
 		Budget: plan.Budget{MaxCost: lim.MaxCost, MaxRootFields: lim.MaxRootFields, MaxRows: lim.MaxRows},
 		Context: func(ctx context.Context) context.Context {
 			return resolvers.WithDBTime(ctx, lim.RequestDBTime)

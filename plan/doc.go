@@ -27,6 +27,10 @@
 //	{ invoices(search: "acme") { nodes { id } } }                             search 3 × 1       = 3
 //	{ a: invoices(first: 500) { nodes { id } } b: invoices { totalCount } }   5 + 1              = 6
 //
+// A root field for which Options.ScanUnits returns n > 0 (an aggregate) costs weight(class) × n
+// instead, whatever it selects, and requests no rows: its work is the rows it scans, which are
+// unknown before it runs, not the groups it returns.
+//
 // A plan's cost is the sum over its root fields. All arithmetic saturates at the largest int,
 // so no document or variable can make a cost wrap around.
 package plan

@@ -50,6 +50,12 @@ type Options struct {
 	// classed by ClassOf (the schema grew a field the planner does not know) is planned as a
 	// lookup, never as free.
 	ClassOf func(rootField string) (Class, bool)
+
+	// ScanUnits, when set, is asked for every root field that is not free: n > 0 makes the
+	// field cost weight(class) × n whatever it selects, and gives it no requested rows. An
+	// aggregate field sets it: it reads every matching row however few groups it returns,
+	// and how many rows that is cannot be known before it runs.
+	ScanUnits func(rootField string) int
 }
 
 // weight returns the cost multiplier of a class.
@@ -69,7 +75,8 @@ type Field struct {
 	Rows       int         // requested rows: first as given, or the default capped by the view
 	TotalCount bool        // totalCount selected (through aliases/fragments, honouring @skip/@include)
 	Page       bool        // nodes, edges or pageInfo selected (else no page SELECT is needed)
-	Cost       int         // FieldCost of the field; 0 for free fields
+	Cost       int         // FieldCost of the field (or weight × Scan); 0 for free fields
+	Scan       int         // Options.ScanUnits of the field; 0: the cost follows the page formula
 }
 
 // Free reports whether the field costs nothing and has no class (rateLimit, introspection).
@@ -182,6 +189,11 @@ func (pl *planner) total() {
 	for i := range p.Fields {
 		f := &p.Fields[i]
 		if f.Free() {
+			continue
+		}
+		if f.Scan > 0 {
+			f.Cost = mulSat(pl.o.weight(f.Class), f.Scan)
+			p.Cost = addSat(p.Cost, f.Cost)
 			continue
 		}
 		f.Cost = FieldCost(pl.o.weight(f.Class), f.Rows, f.Page, f.TotalCount)

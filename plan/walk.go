@@ -172,6 +172,9 @@ func (pl *planner) newField(key string, s *ast.Field) (Field, error) {
 			f.Class = c
 		}
 	}
+	if pl.o.ScanUnits != nil {
+		f.Scan = max(pl.o.ScanUnits(f.Name), 0)
+	}
 	var err error
 	if f.Rows, err = pl.rows(f.View, s.Arguments); err != nil {
 		return f, err

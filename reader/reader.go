@@ -4,6 +4,7 @@
 package reader
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -119,16 +120,9 @@ func (r *Reader) OpenExport(ctx context.Context, v *views.View, args Args, want 
 }
 
 func (r *Reader) compile(ctx context.Context, v *views.View, args Args, want map[string]bool) (*Read, error) {
-	who := auth.FromContext(ctx)
-	if who == nil {
-		return nil, ErrUnauthenticated
-	}
-	if !who.HasAny(v.Roles) {
-		return nil, fmt.Errorf("%w: %s is not granted to your roles", ErrForbidden, v.Field)
-	}
-	src, ok := r.o.Sources[v.Source]
-	if !ok {
-		return nil, fmt.Errorf("view %s: source %q is not configured", v.Field, v.Source)
+	who, src, err := r.admit(ctx, v)
+	if err != nil {
+		return nil, err
 	}
 	q, err := r.query(v, who, args)
 	if err != nil {
@@ -137,6 +131,22 @@ func (r *Reader) compile(ctx context.Context, v *views.View, args Args, want map
 	rd := &Read{View: v, Query: q, r: r, who: who, src: src}
 	q.Fields, rd.Show = projection(v, who, want)
 	return rd, nil
+}
+
+// admit returns the caller in ctx and v's source when the caller may read v.
+func (r *Reader) admit(ctx context.Context, v *views.View) (*auth.Principal, Source, error) {
+	who := auth.FromContext(ctx)
+	if who == nil {
+		return nil, Source{}, ErrUnauthenticated
+	}
+	if !who.HasAny(v.Roles) {
+		return nil, Source{}, fmt.Errorf("%w: %s is not granted to your roles", ErrForbidden, v.Field)
+	}
+	src, ok := r.o.Sources[v.Source]
+	if !ok {
+		return nil, Source{}, fmt.Errorf("view %s: source %q is not configured", v.Field, v.Source)
+	}
+	return who, src, nil
 }
 
 func (rd *Read) locate() {
@@ -314,7 +324,7 @@ func (r *Reader) run(ctx context.Context, src Source, who *auth.Principal, q *vi
 	}
 	e := querylog.Entry{
 		Time: start, RequestID: requestid.From(ctx), Tenant: who.Tenant, Credential: who.CredentialID,
-		View: q.View.Field, Class: Class(q), Source: src.Runner.Name(), SQL: st.SQL,
+		View: q.View.Field, Class: cmp.Or(st.Class, Class(q)), Source: src.Runner.Name(), SQL: st.SQL,
 		Duration: took, Rows: len(out), TraceID: requestid.TraceFrom(ctx),
 		Replica: trace.Replica, Explain: explainer(src, trace.Replica, st),
 	}

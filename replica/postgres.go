@@ -78,6 +78,9 @@ func pgPoolConfig(o Options) (*pgxpool.Config, error) {
 	// transaction would run read-only.
 	params := cfg.ConnConfig.RuntimeParams
 	params["default_transaction_read_only"] = "on"
+	// Timestamps are UTC everywhere in viewgate: time buckets (date_trunc of a timestamptz)
+	// and casts follow the session's time zone.
+	params["timezone"] = "UTC"
 	if params["application_name"] == "" {
 		params["application_name"] = "viewgate"
 	}

@@ -266,6 +266,7 @@ func TestPostgresSessionSettings(t *testing.T) {
 	for _, tc := range []struct{ setting, want string }{
 		{"default_transaction_read_only", "on"},
 		{"application_name", "viewgate"},
+		{"TimeZone", "UTC"},
 	} {
 		var got sql.NullString
 		if err := scanOne(testContext(t), src, "SELECT current_setting($1)", []any{tc.setting}, &got); err != nil {

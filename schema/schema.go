@@ -20,7 +20,7 @@ type Resolvers interface {
 // It fails only if graphql-go rejects the generated types.
 // Its introspection is deterministic: see the order rule in order.go.
 func New(cat *views.Catalog, r Resolvers) (graphql.Schema, error) {
-	return build(cat, r.Connection, r.RateLimit(), nil, sortedIntrospection{})
+	return build(cat, r.Connection, aggregates(r, false), r.RateLimit(), nil, sortedIntrospection{})
 }
 
 // NewExec builds the execution schema: the same root fields and arguments, but each returns a
@@ -34,11 +34,19 @@ func NewExec(cat *views.Catalog, r Resolvers) (graphql.Schema, error) {
 		ParseValue:   func(any) any { return nil },
 		ParseLiteral: func(ast.Value) any { return nil },
 	})
-	return build(cat, r.RawConnection, r.RateLimit(), raw)
+	return build(cat, r.RawConnection, aggregates(r, true), r.RateLimit(), raw)
 }
 
-func build(cat *views.Catalog, resolve func(*views.View) graphql.FieldResolveFn, rateLimit graphql.FieldResolveFn, raw *graphql.Scalar, exts ...graphql.Extension) (graphql.Schema, error) {
-	b := &builder{s: newScalars()}
+// aggregates returns the resolver of each view's aggregate field, the raw ones for NewExec.
+func aggregates(r Resolvers, raw bool) func(*views.View) graphql.FieldResolveFn {
+	if _, ok := r.(AggregateResolver); !ok {
+		return nil
+	}
+	return func(v *views.View) graphql.FieldResolveFn { return aggregateResolver(r, v, raw) }
+}
+
+func build(cat *views.Catalog, resolve, aggregate func(*views.View) graphql.FieldResolveFn, rateLimit graphql.FieldResolveFn, raw *graphql.Scalar, exts ...graphql.Extension) (graphql.Schema, error) {
+	b := &builder{s: newScalars(), wheres: map[*views.View]*graphql.InputObject{}}
 	b.direction = graphql.NewEnum(graphql.EnumConfig{
 		Name: "OrderDirection",
 		Values: graphql.EnumValueConfigMap{
@@ -61,6 +69,16 @@ func build(cat *views.Catalog, resolve func(*views.View) graphql.FieldResolveFn,
 		if raw != nil {
 			fields[v.Field].Type = graphql.NewNonNull(raw)
 		}
+		if v.Aggregate != nil {
+			var resolve graphql.FieldResolveFn
+			if aggregate != nil {
+				resolve = aggregate(v)
+			}
+			fields[v.Aggregate.Field] = b.aggregate(v, resolve)
+			if raw != nil && aggregate != nil {
+				fields[v.Aggregate.Field].Type = graphql.NewNonNull(raw)
+			}
+		}
 	}
 	fields[RateLimitField] = b.rateLimit(rateLimit)
 	query := graphql.NewObject(graphql.ObjectConfig{Name: "Query", Fields: fields,
@@ -77,6 +95,8 @@ type builder struct {
 	s         *scalars
 	direction *graphql.Enum
 	pageInfo  *graphql.Object
+	bucket    *graphql.Enum                        // TimeBucket, made at first use
+	wheres    map[*views.View]*graphql.InputObject // each view's where input, shared by its root fields
 }
 
 func (b *builder) root(v *views.View, resolve graphql.FieldResolveFn) *graphql.Field {
@@ -194,8 +214,18 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// where returns the filter input of a view, or nil when no column can be filtered.
+// where returns the filter input of a view, or nil when no column can be filtered; a view's
+// root fields share one.
 func (b *builder) where(v *views.View) *graphql.InputObject {
+	if w, ok := b.wheres[v]; ok {
+		return w
+	}
+	w := b.newWhere(v)
+	b.wheres[v] = w
+	return w
+}
+
+func (b *builder) newWhere(v *views.View) *graphql.InputObject {
 	cols := map[string]*graphql.InputObject{}
 	for _, c := range v.Columns {
 		if len(c.Filter) > 0 {

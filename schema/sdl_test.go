@@ -138,6 +138,21 @@ func TestSDLShape(t *testing.T) {
     "Conditions that all hold."
     where: ProductWhere
   ): ProductConnection!
+  "Count, sum, average, minimum and maximum of products, overall and by group (quota class report)."
+  productsAggregate(
+    "The endCursor (or a group's cursor) of the previous page; it only works with the where, search, groupBy and orderBy it was issued for."
+    after: String
+    "Groups per page, 0 to 100."
+    first: Int
+    "The dimensions to group by, each at most once."
+    groupBy: [ProductGroupBy!]
+    "Group order, by keys or aggregates; the keys not named follow, ascending, so that paging is stable. NULLs sort last ascending, first descending."
+    orderBy: [ProductGroupOrderBy!]
+    "Case-insensitive text search in sku, name."
+    search: String
+    "Conditions that all hold: only these rows are aggregated."
+    where: ProductWhere
+  ): ProductAggregate!
   "What is left of your quotas, per class and window; free (it costs nothing and is not charged)."
   rateLimit: RateLimit!
 }

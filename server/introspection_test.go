@@ -83,7 +83,7 @@ func TestStandardIntrospection(t *testing.T) {
 		slices.Sort(got[k])
 	}
 	want := map[string][]string{
-		"Query":         {"customers", "invoices", "products", "rateLimit"},
+		"Query":         {"customers", "customersAggregate", "invoices", "invoicesAggregate", "products", "productsAggregate", "rateLimit"},
 		"invoices args": {"after", "first", "orderBy", "search", "where"},
 		"directives":    {"deprecated", "include", "skip"},
 	}

@@ -105,38 +105,40 @@ type Catalog struct {
 
 // View is one exposed database view.
 type View struct {
-	Name         string      `yaml:"name"`          // GraphQL type name
-	Field        string      `yaml:"field"`         // GraphQL root field
-	Source       string      `yaml:"source"`        // source name from the config
-	Relation     string      `yaml:"relation"`      // [schema.]name of the view
-	AllowTable   bool        `yaml:"allow_table"`   // the relation may be a base table
-	Description  string      `yaml:"description"`   // GraphQL description
-	TenantColumn string      `yaml:"tenant_column"` // filtered by the caller's tenant, never exposed
-	Key          []string    `yaml:"key"`           // unique, NOT NULL: the keyset tiebreaker
-	DefaultOrder []OrderTerm `yaml:"default_order"`
-	MaxPageSize  int         `yaml:"max_page_size"`
-	Roles        []string    `yaml:"roles"`
-	Export       bool        `yaml:"export"`
-	Search       []string    `yaml:"search"`
-	Columns      []*Column   `yaml:"columns"`
-
-	// MaxExportRows is the rows one export may read (default DefaultMaxExportRows).
-	MaxExportRows int `yaml:"max_export_rows"`
+	Name          string       `yaml:"name"`          // GraphQL type name
+	Field         string       `yaml:"field"`         // GraphQL root field
+	Source        string       `yaml:"source"`        // source name from the config
+	Relation      string       `yaml:"relation"`      // [schema.]name of the view
+	AllowTable    bool         `yaml:"allow_table"`   // the relation may be a base table
+	Description   string       `yaml:"description"`   // GraphQL description
+	TenantColumn  string       `yaml:"tenant_column"` // filtered by the caller's tenant, never exposed
+	Key           []string     `yaml:"key"`           // unique, NOT NULL: the keyset tiebreaker
+	DefaultOrder  []OrderTerm  `yaml:"default_order"`
+	MaxPageSize   int          `yaml:"max_page_size"`
+	Roles         []string     `yaml:"roles"`
+	Export        bool         `yaml:"export"`
+	MaxExportRows int          `yaml:"max_export_rows"` // rows one export may read (default DefaultMaxExportRows)
+	Search        []string     `yaml:"search"`
+	Aggregate     *Aggregation `yaml:"aggregate"` // nil: the view has no aggregate root field
+	Columns       []*Column    `yaml:"columns"`
 
 	byName map[string]*Column
 }
 
 // Column is one exposed column of a view.
 type Column struct {
-	Name        string `yaml:"name"`
-	Type        Type   `yaml:"type"`
-	Description string `yaml:"description"`
-	Filter      []Op   `yaml:"filter"`
-	Sort        bool   `yaml:"sort"`
-	Nullable    *bool  `yaml:"nullable"` // default true; false lets Postgres use row comparison
-	Scale       *int   `yaml:"scale"`    // decimal places of a decimal column
-	PII         PII    `yaml:"pii"`
-	Field       string `yaml:"field"` // GraphQL field name; defaults to the column name in camelCase
+	Name        string   `yaml:"name"`
+	Type        Type     `yaml:"type"`
+	Description string   `yaml:"description"`
+	Filter      []Op     `yaml:"filter"`
+	Sort        bool     `yaml:"sort"`
+	Nullable    *bool    `yaml:"nullable"` // default true; false lets Postgres use row comparison
+	Scale       *int     `yaml:"scale"`    // decimal places of a decimal column
+	PII         PII      `yaml:"pii"`
+	Field       string   `yaml:"field"`     // GraphQL field name; defaults to the column name in camelCase
+	Measure     []Agg    `yaml:"measure"`   // the aggregates of the column an aggregate query may ask for
+	Dimension   bool     `yaml:"dimension"` // an aggregate query may group by the column
+	Buckets     []Bucket `yaml:"buckets"`   // a date or timestamp dimension's time buckets; default all
 
 	index int
 }
@@ -216,7 +218,7 @@ var (
 	fieldName   = regexp.MustCompile(`^[a-z][A-Za-z0-9]*$`)
 	identPart   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
 	reserved    = []string{"Query", "Mutation", "Subscription", "PageInfo", "OrderDirection", "RateLimit",
-		"BigInt", "Decimal", "DateTime", "Date", "JSON", "UUID", "EncodedConnection", "String", "Int", "Float", "Boolean", "ID"}
+		"BigInt", "Decimal", "DateTime", "Date", "JSON", "UUID", "EncodedConnection", "TimeBucket", "String", "Int", "Float", "Boolean", "ID"}
 	// logicFields are the where combinators; a column field of that name would shadow one.
 	logicFields = []string{"and", "or", "not"}
 )
@@ -255,6 +257,7 @@ func (c *Catalog) validate() problems {
 		fields[v.Field] = true
 		v.validate(at, &p)
 	}
+	c.validateAggregateFields(&p, fields)
 	c.checkGeneratedNames(&p)
 	return p
 }
@@ -267,7 +270,7 @@ func (c *Catalog) checkGeneratedNames(p *problems) {
 		if v == nil {
 			continue
 		}
-		for _, suffix := range []string{"Connection", "Edge", "Where", "OrderBy", "SortField"} {
+		for _, suffix := range append([]string{"Connection", "Edge", "Where", "OrderBy", "SortField"}, v.aggregateTypeSuffixes()...) {
 			generated[v.Name+suffix] = v.Name
 		}
 		for _, col := range v.Columns {
@@ -397,6 +400,7 @@ func (v *View) validate(at string, p *problems) {
 			p.add(fmt.Sprintf("%s.search[%d]", at, k), "column %q is PII and cannot be searched", s)
 		}
 	}
+	v.validateAggregate(at, p)
 }
 
 func (v *View) validateKey(at string, p *problems) {

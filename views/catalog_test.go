@@ -97,8 +97,8 @@ var catalogCases = []struct {
 	wants []string
 }{
 	{file: "invalid_unknown_key.yaml", wants: []string{
-		"line 9: views[0].colums: unknown key (allowed: name, field, source, relation, allow_table, description, tenant_column, key, default_order, max_page_size, roles, export, search, columns, max_export_rows)",
-		"line 11: views[0].columns[0].filters: unknown key (allowed: name, type, description, filter, sort, nullable, scale, pii, field)",
+		"line 9: views[0].colums: unknown key (allowed: name, field, source, relation, allow_table, description, tenant_column, key, default_order, max_page_size, roles, export, max_export_rows, search, aggregate, columns)",
+		"line 11: views[0].columns[0].filters: unknown key (allowed: name, type, description, filter, sort, nullable, scale, pii, field, measure, dimension, buckets)",
 	}},
 	{file: "invalid_yaml_types.yaml", wants: []string{
 		"line 7: views[0].key: must be a list",
@@ -196,6 +196,30 @@ var catalogCases = []struct {
 		`views[1].columns: at least one column is required`,
 		`views[1].key[0]: unknown column "id"`,
 		`views[2].columns[0]: empty column`,
+	}},
+	{file: "invalid_aggregate.yaml", wants: []string{
+		`views[0].aggregate.max_groups: 10001 is out of range 1..10000`,
+		`views[0].columns[1]: PII column "email" cannot be a measure or a dimension`,
+		`views[0].columns[2]: PII column "salary" cannot be a measure or a dimension`,
+		`views[0].columns[3].measure[0]: sum does not apply to text; allowed: min, max`,
+		`views[0].columns[3].buckets: buckets apply to date and timestamp dimensions only`,
+		`views[0].columns[4].measure[0]: avg does not apply to float; allowed: min, max`,
+		`views[0].columns[4].measure[2]: max is named twice`,
+		`views[0].columns[4].dimension: float columns cannot be grouped by`,
+		`views[0].columns[5].measure: json columns offer no aggregates`,
+		`views[0].columns[5].dimension: json columns cannot be grouped by`,
+		`views[0].columns[6].buckets[1]: "decade" is not one of day, week, month, quarter, year`,
+		`views[0].columns[6].buckets[2]: month is named twice`,
+		`views[0].columns[7].measure[0]: "count" is not one of sum, avg, min, max (count needs no measure)`,
+		`views[0].columns[7].measure[1]: "median" is not one of sum, avg, min, max`,
+		`views[0].columns[8].name: group sort value COUNT is taken`,
+		`views[1].columns[0]: column "id" is a measure or dimension of a view without aggregate:`,
+		`views[1].columns[1]: column "region" is a measure or dimension of a view without aggregate:`,
+		`views[2].aggregate.max_groups: -1 is out of range 1..10000`,
+		`views[2].aggregate.scan_cost: 1001 is out of range 1..1000`,
+		`views[0].aggregate.field: "Invoices_Agg" must be a camelCase GraphQL field name`,
+		`views[2].aggregate.field: duplicate or reserved root field "invoices"`,
+		`views[3].name: "InvoiceTotals" is a type the schema generates for view Invoice`,
 	}},
 	{file: "invalid_builtin_type_names.yaml", bug: "reserved lacks the GraphQL built-in scalars and viewgate's UUID scalar", wants: []string{
 		`views[0].name: "String"`,

@@ -56,6 +56,11 @@ func (c *Cursors) encode(st *Statement, row []any) string {
 	for i, t := range st.Terms {
 		p.Values[i] = cursorValue(t.Column, row[st.termIndex[i]])
 	}
+	return c.seal(p)
+}
+
+// seal signs and encodes a payload whose values are already in their JSON forms.
+func (c *Cursors) seal(p cursorPayload) string {
 	payload, _ := json.Marshal(p) // values are strings, numbers, bools and nils
 	buf := append([]byte{cursorVersion}, c.mac(payload)...)
 	return base64.RawURLEncoding.EncodeToString(append(buf, payload...))
@@ -64,6 +69,16 @@ func (c *Cursors) encode(st *Statement, row []any) string {
 // decode checks a cursor against the query it is used with and returns the values of its
 // ordering terms in normal form; every failure wraps ErrBadCursor.
 func (c *Cursors) decode(s string, view *View, terms []OrderTerm, orderSig, scope string) ([]any, error) {
+	cols := make([]*Column, len(terms))
+	for i, t := range terms {
+		cols[i] = view.byName[t.Column]
+	}
+	return c.open(s, view.Field, orderSig, scope, cols)
+}
+
+// open checks a cursor issued for the root field name, the ordering orderSig and the scope,
+// and returns its values in the normal forms of cols; every failure wraps ErrBadCursor.
+func (c *Cursors) open(s, name, orderSig, scope string, cols []*Column) ([]any, error) {
 	if len(s) > maxCursorLen {
 		return nil, fmt.Errorf("%w: too long", ErrBadCursor)
 	}
@@ -85,18 +100,17 @@ func (c *Cursors) decode(s string, view *View, terms []OrderTerm, orderSig, scop
 		return nil, fmt.Errorf("%w: malformed payload", ErrBadCursor)
 	}
 	switch {
-	case p.View != view.Field:
-		return nil, fmt.Errorf("%w: issued for %s, not %s", ErrBadCursor, p.View, view.Field)
+	case p.View != name:
+		return nil, fmt.Errorf("%w: issued for %s, not %s", ErrBadCursor, p.View, name)
 	case p.Order != orderSig:
 		return nil, fmt.Errorf("%w: issued for another orderBy", ErrBadCursor)
 	case p.Scope != scope:
 		return nil, fmt.Errorf("%w: issued for another where, search or caller", ErrBadCursor)
-	case len(p.Values) != len(terms):
+	case len(p.Values) != len(cols):
 		return nil, fmt.Errorf("%w: wrong number of values", ErrBadCursor)
 	}
-	out := make([]any, len(terms))
-	for i, t := range terms {
-		col := view.byName[t.Column]
+	out := make([]any, len(cols))
+	for i, col := range cols {
 		if p.Values[i] == nil {
 			if !col.IsNullable() {
 				return nil, fmt.Errorf("%w: NULL for %s, which the catalog declares NOT NULL", ErrBadCursor, col.Name)

@@ -163,3 +163,87 @@ func narrowText(s string) (string, bool) {
 	}, s)
 	return out, wide
 }
+
+// bucket returns the first instant of the time bucket holding a date or timestamp column's
+// value, in UTC: a date for date columns, a timestamp for timestamp columns. Weeks start on
+// Monday (ISO 8601). Postgres sessions run in UTC (replica sets TimeZone), so date_trunc of a
+// timestamptz truncates UTC time; SQLite keeps timestamps as UTC text and buckets them with its
+// date functions, in the text form it stores.
+func (d *Dialect) bucket(c *Column, b Bucket) string {
+	q := d.Quote(c.Name)
+	switch d {
+	case Postgres:
+		if c.Type == Date {
+			return "CAST(date_trunc('" + string(b) + "', CAST(" + q + " AS timestamp)) AS date)"
+		}
+		return "date_trunc('" + string(b) + "', " + q + ")"
+	case MySQL:
+		switch b {
+		case Week:
+			return "DATE_SUB(DATE(" + q + "), INTERVAL WEEKDAY(" + q + ") DAY)"
+		case Month:
+			return "DATE_SUB(DATE(" + q + "), INTERVAL DAYOFMONTH(" + q + ") - 1 DAY)"
+		case Quarter:
+			return "DATE_ADD(MAKEDATE(YEAR(" + q + "), 1), INTERVAL (QUARTER(" + q + ") - 1) * 3 MONTH)"
+		case Year:
+			return "MAKEDATE(YEAR(" + q + "), 1)"
+		}
+		return "DATE(" + q + ")"
+	}
+	fn := "datetime("
+	if c.Type == Date {
+		fn = "date("
+	}
+	switch b {
+	case Week:
+		return fn + q + ", 'start of day', '-6 days', 'weekday 1')"
+	case Month:
+		return fn + q + ", 'start of month')"
+	case Quarter:
+		return fn + q + ", 'start of year', '+' || ((CAST(strftime('%m', " + q + ") AS INTEGER) - 1) / 3 * 3) || ' months')"
+	case Year:
+		return fn + q + ", 'start of year')"
+	}
+	return fn + q + ", 'start of day')"
+}
+
+// sum returns the exact sum of a numeric column and how many decimal places its integer result
+// is shifted by: 0 where the engine sums decimals exactly (Postgres, MySQL), the column's scale
+// on SQLite, which stores decimals as floats and so sums the scaled integers instead.
+func (d *Dialect) sum(c *Column) (expr string, shift int) {
+	if d == SQLite && c.Type == Decimal {
+		return d.scaledSum(c), *c.Scale
+	}
+	return "SUM(" + d.Quote(c.Name) + ")", 0
+}
+
+// scaledSum returns the exact sum of a numeric column times 10^scale: an integer, in a type
+// that does not overflow where the engine has one (numeric, DECIMAL).
+func (d *Dialect) scaledSum(c *Column) string {
+	q, scale := d.Quote(c.Name), 0
+	if c.Scale != nil {
+		scale = *c.Scale
+	}
+	factor := "1" + strings.Repeat("0", scale)
+	switch {
+	case d == SQLite && c.Type == Decimal:
+		return "SUM(CAST(ROUND(" + q + " * " + factor + ") AS INTEGER))"
+	case scale > 0:
+		return "SUM(" + q + ") * " + factor
+	case d == Postgres:
+		return "CAST(SUM(" + q + ") AS NUMERIC)" // SUM(int) is a bigint there, which * 10000 overflows
+	}
+	return "SUM(" + q + ")"
+}
+
+// quotient returns the integer quotient a / b of two integer-valued expressions, truncated
+// toward zero, exactly.
+func (d *Dialect) quotient(a, b string) string {
+	switch d {
+	case Postgres:
+		return "div(" + a + ", " + b + ")"
+	case MySQL:
+		return "(" + a + ") DIV (" + b + ")"
+	}
+	return "(" + a + ") / (" + b + ")" // integers: SQLite divides them as integers
+}

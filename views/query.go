@@ -37,13 +37,18 @@ type Statement struct {
 	Columns []*Column // the selected columns, in catalog order
 	Terms   []Term    // the ordering: requested terms, then the key
 
+	// Class is the quota class the statement is logged under when the builder knows it
+	// (aggregates: report); "" leaves it to the reader.
+	Class string
+
 	dialect   *Dialect
 	cursors   *Cursors
 	view      *View
 	termIndex []int // position of each term's column in Columns
 	orderSig  string
 	query     *Query
-	scope     string // computed on first use: most pages issue no cursor and take none
+	scope     string   // computed on first use: most pages issue no cursor and take none
+	agg       *aggPlan // an aggregate statement's columns; nil for a page or count
 }
 
 // Builder compiles queries for one dialect.
@@ -137,27 +142,9 @@ func (b *Builder) prepare(q *Query) (*Statement, sq.And, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var pred sq.And
-	if v.TenantColumn != "" {
-		if q.Tenant == "" {
-			return nil, nil, fmt.Errorf("%w: %s", ErrNoTenant, v.Field)
-		}
-		pred = append(pred, d.equal(&Column{Name: v.TenantColumn, Type: Text}, q.Tenant))
-	}
-	if f := d.compile(q.Where); f != nil {
-		pred = append(pred, f)
-	}
-	if q.Search != "" {
-		if len(v.Search) == 0 {
-			return nil, nil, fmt.Errorf("%w: %s has no searchable columns", ErrBadFilter, v.Field)
-		}
-		if len(q.Search) > maxSearch {
-			return nil, nil, fmt.Errorf("%w: search is longer than %d bytes", ErrBadFilter, maxSearch)
-		}
-		if err := checkText(q.Search); err != nil {
-			return nil, nil, fmt.Errorf("%w: search: %w", ErrBadFilter, err)
-		}
-		pred = append(pred, d.search(v, q.Search))
+	pred, err := b.rows(v, q.Tenant, q.Where, q.Search)
+	if err != nil {
+		return nil, nil, err
 	}
 	st := &Statement{Terms: terms, dialect: d, cursors: b.Cursors, view: v}
 	st.Columns = selectColumns(v, q.Fields, terms)
@@ -167,6 +154,34 @@ func (b *Builder) prepare(q *Query) (*Statement, sq.And, error) {
 	st.orderSig = orderSignature(terms)
 	st.query = q
 	return st, pred, nil
+}
+
+// rows returns the predicates that pick a caller's rows of v: the tenant's, matching where and search.
+func (b *Builder) rows(v *View, tenant string, where *Filter, search string) (sq.And, error) {
+	d := b.Dialect
+	var pred sq.And
+	if v.TenantColumn != "" {
+		if tenant == "" {
+			return nil, fmt.Errorf("%w: %s", ErrNoTenant, v.Field)
+		}
+		pred = append(pred, d.equal(&Column{Name: v.TenantColumn, Type: Text}, tenant))
+	}
+	if f := d.compile(where); f != nil {
+		pred = append(pred, f)
+	}
+	if search != "" {
+		if len(v.Search) == 0 {
+			return nil, fmt.Errorf("%w: %s has no searchable columns", ErrBadFilter, v.Field)
+		}
+		if len(search) > maxSearch {
+			return nil, fmt.Errorf("%w: search is longer than %d bytes", ErrBadFilter, maxSearch)
+		}
+		if err := checkText(search); err != nil {
+			return nil, fmt.Errorf("%w: search: %w", ErrBadFilter, err)
+		}
+		pred = append(pred, d.search(v, search))
+	}
+	return pred, nil
 }
 
 func resolveOrder(v *View, order []OrderTerm) ([]Term, error) {
@@ -335,6 +350,9 @@ func (d *Dialect) after(t Term, v any) sq.Sqlizer {
 
 // Dests returns fresh scan destinations for one row of the statement.
 func (st *Statement) Dests() []any {
+	if st.agg != nil {
+		return st.agg.dests(st.dialect)
+	}
 	dests := make([]any, len(st.Columns))
 	for i, c := range st.Columns {
 		dests[i] = st.dialect.dest(c)
@@ -344,6 +362,9 @@ func (st *Statement) Dests() []any {
 
 // Decode converts scanned destinations into normal-form values aligned with Columns.
 func (st *Statement) Decode(dests []any) ([]any, error) {
+	if st.agg != nil {
+		return st.agg.decode(st.dialect, dests)
+	}
 	row := make([]any, len(dests))
 	if err := st.DecodeInto(row, dests); err != nil {
 		return nil, err
