@@ -42,13 +42,17 @@ type batchResult struct {
 }
 
 // batch peeks at slots and, when charge is set and every window has room for its cost, charges
-// them all: on Redis in one atomic script (one round trip, no overshoot between instances), else
-// on local memory. Redis failures fall back as in run.
+// them all: on Redis from this instance's leases, reserving more in one atomic script when they
+// run short (no overshoot between instances), else on local memory. Redis failures fall back as in run.
 func (s *stores) batch(ctx context.Context, slots []slot, costs []int64, charge bool) (res batchResult, fellBack bool, storeErr, err error) {
 	if s.redis != nil {
 		storeErr = errRedisDown
 		if s.redis.allow() {
-			res, storeErr = s.redis.batch(ctx, slots, costs, charge)
+			if charge {
+				res, storeErr = s.redis.leasedBatch(ctx, slots, costs)
+			} else {
+				res, storeErr = s.redis.batch(ctx, slots, costs, false)
+			}
 			if storeErr == nil {
 				s.redis.ok()
 				return res, false, nil, nil
@@ -86,7 +90,9 @@ func (b *redisBackend) batch(ctx context.Context, slots []slot, costs []int64, c
 	if len(vals) != len(slots)+1 {
 		return batchResult{}, errors.New("charge script: got " + strconv.Itoa(len(vals)) + " values")
 	}
-	return batchResult{counts: vals[1:], charged: charge && vals[0] == 1}, nil
+	res := batchResult{counts: vals[1:], charged: charge && vals[0] == 1}
+	b.leases.unspent(slots, res.counts)
+	return res, nil
 }
 
 // memBatch does what chargeScript does on the memory store, one window at a time: racing requests

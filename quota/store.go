@@ -54,7 +54,7 @@ func newStores(cfg config.Quota, o Options) (*stores, error) {
 	// the slog logger at debug level instead (the breaker's WARN already reports an outage).
 	redis.SetLogger(redisLog{o.Log})
 	st.redis = &redisBackend{client: redis.NewClient(ro), opts: opts, retry: o.RedisRetry,
-		warnEvery: o.WarnEvery, log: o.Log}
+		warnEvery: o.WarnEvery, log: o.Log, leases: leases{now: o.Now}}
 	return st, nil
 }
 
@@ -96,6 +96,8 @@ type redisBackend struct {
 	retry     time.Duration
 	warnEvery time.Duration
 	log       *slog.Logger
+
+	leases leases // this instance's reservations in Redis windows
 
 	mu        sync.Mutex
 	store     atomic.Pointer[limiter.Store]
