@@ -2,6 +2,7 @@ package reader
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -94,8 +95,8 @@ func (r *Row) Decode(i int) (any, error) {
 	return row[i], nil
 }
 
-// Kept is a copy of a Row that outlives the callback, for the cursor after it; the zero
-// Kept holds no row.
+// Kept is a copy of what the cursor after a Row needs (on Postgres the bytes of its order
+// columns only), outliving the callback; the zero Kept holds no row.
 type Kept struct {
 	vals []any
 	raw  [][]byte
@@ -112,17 +113,20 @@ func (r *Row) Keep(k *Kept) {
 		return
 	}
 	k.buf = k.buf[:0]
-	for _, b := range r.Raw {
-		k.buf = append(k.buf, b...)
+	for _, i := range r.d.terms {
+		k.buf = append(k.buf, r.Raw[i]...)
 	}
-	k.raw = k.raw[:0]
+	if len(k.raw) != len(r.Raw) {
+		k.raw = make([][]byte, len(r.Raw))
+	}
 	at := 0
-	for _, b := range r.Raw {
+	for _, i := range r.d.terms {
+		b := r.Raw[i]
 		if b == nil {
-			k.raw = append(k.raw, nil)
+			k.raw[i] = nil
 			continue
 		}
-		k.raw = append(k.raw, k.buf[at:at+len(b):at+len(b)])
+		k.raw[i] = k.buf[at : at+len(b) : at+len(b)]
 		at += len(b)
 	}
 }
@@ -152,6 +156,7 @@ type rawDecoder struct {
 	plans []pgtype.ScanPlan
 	dests []any // the scan destinations of the WireNone columns (the others stay unset)
 	slow  []int // the WireNone columns
+	terms []int // the order columns, which the cursor reads
 	wire  []Wire
 }
 
@@ -162,6 +167,9 @@ func newRawDecoder(view string, st *views.Statement, rows pgx.Rows) (*rawDecoder
 	}
 	m := rows.Conn().TypeMap()
 	d := &rawDecoder{view: view, st: st, dests: st.Dests()}
+	for _, t := range st.Terms {
+		d.terms = append(d.terms, slices.Index(st.Columns, t.Column))
+	}
 	for i, c := range st.Columns {
 		fd := fds[i]
 		d.names = append(d.names, fd.Name)
