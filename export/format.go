@@ -63,25 +63,49 @@ func (e *encoder) header(buf []byte) []byte {
 
 // row appends one record of presented values (reader.Read.Value), one per column.
 func (e *encoder) row(buf []byte, vals []any) []byte {
+	buf = e.begin(buf)
+	for i, v := range vals {
+		buf = e.value(e.key(buf, i), i, v)
+	}
+	return e.end(buf)
+}
+
+// begin appends what opens a record.
+func (e *encoder) begin(buf []byte) []byte {
 	if e.format == NDJSON {
-		buf = append(buf, '{')
-		for i, v := range vals {
-			buf = append(buf, e.keys[i]...)
-			if t, ok := v.(time.Time); ok {
-				buf = append(appendTime(append(buf, '"'), e.vcols[i], t), '"')
-				continue
-			}
-			buf = reader.AppendJSON(buf, e.vcols[i], v)
-		}
+		return append(buf, '{')
+	}
+	return buf
+}
+
+// key appends what comes before column i's value: its key, or the field separator.
+func (e *encoder) key(buf []byte, i int) []byte {
+	if e.format == NDJSON {
+		return append(buf, e.keys[i]...)
+	}
+	if i > 0 {
+		return append(buf, ',')
+	}
+	return buf
+}
+
+// end appends what closes a record.
+func (e *encoder) end(buf []byte) []byte {
+	if e.format == NDJSON {
 		return append(buf, '}', '\n')
 	}
-	for i, v := range vals {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = e.cell(buf, e.vcols[i], v)
-	}
 	return append(buf, '\r', '\n')
+}
+
+// value appends column i's presented value (reader.Read.Raw).
+func (e *encoder) value(buf []byte, i int, v any) []byte {
+	if e.format == CSV {
+		return e.cell(buf, e.vcols[i], v)
+	}
+	if t, ok := v.(time.Time); ok {
+		return append(appendTime(append(buf, '"'), e.vcols[i], t), '"')
+	}
+	return reader.AppendJSON(buf, e.vcols[i], v)
 }
 
 // cell appends one CSV field: NULL is empty, text as is (quoted when needed; an empty string

@@ -2,7 +2,6 @@ package export
 
 import (
 	"bufio"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/viewgate/viewgate/fault"
 	"github.com/viewgate/viewgate/quota"
 	"github.com/viewgate/viewgate/reader"
@@ -56,10 +56,9 @@ type stream struct {
 	wire    *wireWriter
 	gz      *gzip.Writer
 	out     *bufio.Writer
-	sent    int64 // rows this request
-	last    []any // the last row sent, for its cursor
+	sent    int64       // rows this request
+	last    reader.Kept // the last row sent, for its cursor
 	buf     []byte
-	vals    []any
 }
 
 func (h *Handler) newStream(w http.ResponseWriter, r *http.Request, req *request, rd *reader.Read, cols []Column, sig signer, doc string, from Checkpoint) *stream {
@@ -71,14 +70,13 @@ func (h *Handler) newStream(w http.ResponseWriter, r *http.Request, req *request
 		vcols[i] = sh.Col
 	}
 	s.enc = newEncoder(req.format, cols, vcols, req.formulas)
-	s.vals = make([]any, len(cols))
 	return s
 }
 
 // run streams the rows and ends the stream as it must; the error it returns is one to answer
 // with a status (nothing was sent).
 func (s *stream) run(ctx context.Context) error {
-	n, err := s.rd.Stream(ctx, reader.StreamOptions{Timeout: s.h.o.StatementTimeout, Class: "export",
+	n, err := s.rd.StreamRows(ctx, reader.StreamOptions{Timeout: s.h.o.StatementTimeout, Class: "export",
 		Bytes: func() int64 { return s.wireBytes() }}, s.row)
 	// The statement is over: give the tenant's export slot back before the last line, so a
 	// client that resumes as soon as it reads it finds the slot free.
@@ -113,7 +111,7 @@ func (s *stream) wireBytes() int64 {
 // row writes one row; it charges the rows budget every CheckpointRows rows, and stops when the
 // budget is spent or the view holds more than it may export. Its error is kept as the cause,
 // which the stream reports without the layers that wrap it on its way back.
-func (s *stream) row(row []any) error {
+func (s *stream) row(row *reader.Row) error {
 	err := s.write(row)
 	if err != nil {
 		s.cause = err
@@ -121,7 +119,7 @@ func (s *stream) row(row []any) error {
 	return err
 }
 
-func (s *stream) write(row []any) error {
+func (s *stream) write(row *reader.Row) error {
 	if s.sent == s.limit {
 		if s.capped {
 			return fmt.Errorf("%w: %s exports at most %d rows; narrow the export with where", ErrTooManyRows, s.rd.View.Field, s.rd.View.MaxExportRows)
@@ -141,17 +139,17 @@ func (s *stream) write(row []any) error {
 			return err
 		}
 	}
-	for i, sh := range s.show {
-		s.vals[i] = s.rd.Raw(row, sh)
+	var err error
+	if s.buf, err = s.enc.record(s.buf[:0], s.rd, s.show, row); err != nil {
+		return err
 	}
-	s.buf = s.enc.row(s.buf[:0], s.vals)
 	if _, err := s.out.Write(s.buf); err != nil {
 		return fmt.Errorf("%w: %v", errGone, err)
 	}
 	s.sent++
 	s.left--
 	s.pending++
-	s.last = append(s.last[:0], row...) // the reader reuses row
+	row.Keep(&s.last) // the reader reuses row
 	if s.pending >= int64(s.h.o.CheckpointRows) {
 		return s.checkpoint()
 	}
@@ -179,7 +177,11 @@ func (s *stream) checkpoint() error {
 		return err
 	}
 	if s.req.checkpoints {
-		if _, err := s.out.Write(controlLine(Control{Kind: KindCheckpoint, Token: s.token(), Rows: s.rows()})); err != nil {
+		tok, err := s.token()
+		if err != nil {
+			return err
+		}
+		if _, err := s.out.Write(controlLine(Control{Kind: KindCheckpoint, Token: tok, Rows: s.rows()})); err != nil {
 			return fmt.Errorf("%w: %v", errGone, err)
 		}
 	}
@@ -189,12 +191,15 @@ func (s *stream) checkpoint() error {
 func (s *stream) rows() int64 { return s.from.Rows + s.sent }
 
 // token returns the checkpoint after the last row sent.
-func (s *stream) token() string {
+func (s *stream) token() (string, error) {
 	after := s.from.After
-	if s.last != nil {
-		after = s.rd.Cursor(s.last)
+	if !s.last.Empty() {
+		var err error
+		if after, err = s.rd.CursorOf(&s.last); err != nil {
+			return "", err
+		}
 	}
-	return s.sig.token(Checkpoint{After: after, Rows: s.rows(), Doc: s.doc})
+	return s.sig.token(Checkpoint{After: after, Rows: s.rows(), Doc: s.doc}), nil
 }
 
 // start sends the status and headers and, for a CSV export that is not resumed, the header row.
@@ -261,7 +266,9 @@ func (s *stream) close(status string, resume bool) {
 	hdr.Set(TrailerStatus, status)
 	hdr.Set(TrailerRows, strconv.FormatInt(s.rows(), 10))
 	if resume {
-		hdr.Set(TrailerResume, s.token())
+		if tok, err := s.token(); err == nil {
+			hdr.Set(TrailerResume, tok)
+		}
 	}
 }
 
@@ -307,8 +314,10 @@ func (s *stream) fail(ctx context.Context, err error) {
 		s.h.o.Log.WarnContext(ctx, "export failed after its first row", "rows", s.rows(), "error", err.Error())
 	}
 	tok := "-"
-	if resumable {
-		tok = s.token()
+	if t, terr := s.token(); resumable && terr == nil {
+		tok = t
+	} else {
+		resumable = false
 	}
 	switch {
 	case s.req.checkpoints && quotaStop:

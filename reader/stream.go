@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/viewgate/viewgate/querylog"
 	"github.com/viewgate/viewgate/replica"
 	"github.com/viewgate/viewgate/requestid"
@@ -37,6 +38,94 @@ type StreamOptions struct {
 // returns the rows handed to fn, and writes one query-log entry with rows, bytes, duration,
 // class and the replica that ran it. The request's database-time budget does not apply.
 func (rd *Read) Stream(ctx context.Context, o StreamOptions, fn func(row []any) error) (int64, error) {
+	return rd.stream(ctx, o, func(rows replica.Rows, n *int64) error { return rd.decoded(rows, n, fn) })
+}
+
+// StreamRows is Stream for encoders that format Postgres's bytes themselves: on Postgres fn
+// gets each row's bytes as sent and the normal forms of only the columns without a wire form
+// (see Row); on other engines every column's normal form. Row and its slices are reused.
+func (rd *Read) StreamRows(ctx context.Context, o StreamOptions, fn func(row *Row) error) (int64, error) {
+	return rd.stream(ctx, o, func(rows replica.Rows, n *int64) error {
+		if rd.src.Builder.Dialect != views.Postgres {
+			return rd.decoded(rows, n, values(fn))
+		}
+		return rd.raw(rows, n, fn)
+	})
+}
+
+// decoded reads rows through the generic path: scan destinations, then normal forms.
+func (rd *Read) decoded(rows replica.Rows, n *int64, fn func(row []any) error) error {
+	st := rd.Stmt
+	dests := st.Dests()
+	row := make([]any, len(dests))
+	for rows.Next() {
+		if err := rows.Scan(dests...); err != nil {
+			return fmt.Errorf("scan %s: %w", rd.View.Field, err)
+		}
+		if err := st.DecodeInto(row, dests); err != nil {
+			return err
+		}
+		if err := fn(row); err != nil {
+			return err
+		}
+		*n++
+	}
+	return rows.Err()
+}
+
+// raw reads Postgres rows as their bytes, decoding only the columns without a wire form.
+func (rd *Read) raw(rows replica.Rows, n *int64, fn func(row *Row) error) error {
+	var d *rawDecoder
+	var pr pgx.Rows
+	row := &Row{Values: make([]any, len(rd.Stmt.Columns))}
+	for rows.Next() {
+		if d == nil {
+			if pr = rawRows(rows); pr == nil { // not pgx's rows after all
+				return rd.decoded(&positioned{Rows: rows, on: true}, n, values(fn))
+			}
+			var err error
+			if d, err = newRawDecoder(rd.View.Field, rd.Stmt, pr); err != nil {
+				return err
+			}
+			row.d, row.Wire = d, d.wire
+		}
+		row.Raw = pr.RawValues()
+		if err := d.scan(row.Raw, row.Values); err != nil {
+			return err
+		}
+		if err := fn(row); err != nil {
+			return err
+		}
+		*n++
+	}
+	return rows.Err()
+}
+
+// positioned is rows already on their first row, for a loop that calls Next first.
+type positioned struct {
+	replica.Rows
+	on bool
+}
+
+func (p *positioned) Next() bool {
+	if p.on {
+		p.on = false
+		return true
+	}
+	return p.Rows.Next()
+}
+
+// values hands each row of Values alone to fn, in one reused Row.
+func values(fn func(row *Row) error) func(vals []any) error {
+	row := &Row{}
+	return func(vals []any) error {
+		row.Values = vals
+		return fn(row)
+	}
+}
+
+// stream runs the read's statement in one snapshot, hands its rows to each, and logs it.
+func (rd *Read) stream(ctx context.Context, o StreamOptions, each func(rows replica.Rows, n *int64) error) (int64, error) {
 	st, q := rd.Stmt, rd.Query
 	s, ok := rd.src.Runner.(Streamer)
 	if !ok {
@@ -53,22 +142,11 @@ func (rd *Read) Stream(ctx context.Context, o StreamOptions, fn func(row []any) 
 	defer cancel()
 	sctx, trace := rd.r.traced(sctx, q.View.Field)
 	err := s.Stream(sctx, st.SQL, st.Args, o.Timeout, func(rows replica.Rows) error {
-		dests := st.Dests()
-		row := make([]any, len(dests))
-		for rows.Next() {
-			if err := rows.Scan(dests...); err != nil {
-				return fmt.Errorf("scan %s: %w", q.View.Field, err)
-			}
-			if err := st.DecodeInto(row, dests); err != nil {
-				return err
-			}
-			if err := fn(row); err != nil {
-				cancel()
-				return err
-			}
-			n++
+		err := each(rows, &n)
+		if err != nil {
+			cancel()
 		}
-		return rows.Err()
+		return err
 	})
 	e := querylog.Entry{
 		Time: start, RequestID: requestid.From(ctx), Tenant: rd.who.Tenant, Credential: rd.who.CredentialID,

@@ -1,0 +1,136 @@
+package export
+
+import (
+	"encoding/binary"
+	"math"
+	"strconv"
+	"time"
+	"unsafe"
+
+	"github.com/viewgate/viewgate/reader"
+	"github.com/viewgate/viewgate/views"
+)
+
+// The fast path of a Postgres export formats a column's bytes as sent (reader.Wire) straight
+// into the record, skipping the normal form and its allocations. Each case writes what value
+// writes for the normal form the generic path decodes from the same bytes; export's tests
+// pin the two equal. Anything a case does not handle (an odd length, a timestamp outside the
+// years 1–9999) goes back to the generic decoding.
+
+// Microseconds from the Unix epoch to 2000-01-01 UTC, Postgres's timestamp epoch.
+const pgEpochMicros = 946_684_800 * 1_000_000
+
+// The timestamps the fast path formats: years 1 to 9999, in microseconds from 2000-01-01.
+const (
+	minWireTime = -63_082_281_600 * 1_000_000 // 0001-01-01T00:00:00Z
+	endWireTime = 252_455_616_000 * 1_000_000 // 10000-01-01T00:00:00Z
+)
+
+// wire appends column i's value from b in wire form w; ok is false when the generic decoding
+// must format it instead.
+func (e *encoder) wire(buf []byte, i int, w reader.Wire, b []byte) (_ []byte, ok bool) {
+	if b == nil {
+		return e.null(buf), true
+	}
+	c := e.vcols[i]
+	switch w {
+	case reader.WireText:
+		s := unsafe.String(unsafe.SliceData(b), len(b)) // read only while b is
+		if e.format == NDJSON {
+			return reader.AppendJSONString(buf, s), true
+		}
+		return appendCSVText(buf, s, e.formulas && c.Type == views.Text), true
+	case reader.WireInt:
+		v, ok := wireInt(b)
+		if !ok {
+			return buf, false
+		}
+		return e.int(buf, c, v), true
+	case reader.WireBool:
+		if len(b) != 1 {
+			return buf, false
+		}
+		return strconv.AppendBool(buf, b[0] != 0), true
+	case reader.WireFloat:
+		if len(b) != 8 {
+			return buf, false
+		}
+		f := math.Float64frombits(binary.BigEndian.Uint64(b))
+		if e.format == CSV && (math.IsInf(f, 0) || math.IsNaN(f)) {
+			return buf, true // JSON's null is CSV's empty field
+		}
+		return reader.AppendJSONFloat(buf, f), true
+	case reader.WireTime:
+		if len(b) != 8 {
+			return buf, false
+		}
+		us := int64(binary.BigEndian.Uint64(b))
+		if us < minWireTime || us >= endWireTime {
+			return buf, false // infinity, or a year the generic path formats or refuses
+		}
+		t := time.Unix(pgEpochMicros/1_000_000+us/1_000_000, us%1_000_000*1_000).UTC()
+		if e.format == NDJSON {
+			return append(appendTime(append(buf, '"'), c, t), '"'), true
+		}
+		return appendTime(buf, c, t), true
+	}
+	return buf, false
+}
+
+// null appends a NULL.
+func (e *encoder) null(buf []byte) []byte {
+	if e.format == NDJSON {
+		return append(buf, "null"...)
+	}
+	return buf
+}
+
+// int appends an integer of an int or bigint column: bigint travels as a string in JSON, and
+// an int outside 32 bits is null, as in GraphQL.
+func (e *encoder) int(buf []byte, c *views.Column, v int64) []byte {
+	if c.Type == views.Int && (v < math.MinInt32 || v > math.MaxInt32) {
+		return e.null(buf)
+	}
+	if c.Type == views.BigInt && e.format == NDJSON {
+		return append(strconv.AppendInt(append(buf, '"'), v, 10), '"')
+	}
+	return strconv.AppendInt(buf, v, 10)
+}
+
+// wireInt reads a big-endian int2, int4 or int8.
+func wireInt(b []byte) (int64, bool) {
+	switch len(b) {
+	case 8:
+		return int64(binary.BigEndian.Uint64(b)), true
+	case 4:
+		return int64(int32(binary.BigEndian.Uint32(b))), true
+	case 2:
+		return int64(int16(binary.BigEndian.Uint16(b))), true
+	}
+	return 0, false
+}
+
+// record appends one streamed row: wire forms from their bytes, the other columns from their
+// presented values.
+func (e *encoder) record(buf []byte, rd *reader.Read, show []reader.Shown, row *reader.Row) ([]byte, error) {
+	buf = e.begin(buf)
+	for i, sh := range show {
+		buf = e.key(buf, i)
+		if row.Wire != nil && sh.At >= 0 && sh.Mode == views.PIINone {
+			if w := row.Wire[sh.At]; w != reader.WireNone {
+				var ok bool
+				if buf, ok = e.wire(buf, i, w, row.Raw[sh.At]); ok {
+					continue
+				}
+				v, err := row.Decode(sh.At)
+				if err != nil {
+					return buf, err
+				}
+				buf = e.value(buf, i, v)
+				continue
+			}
+		}
+		buf = e.value(buf, i, rd.Raw(row.Values, sh))
+	}
+	return e.end(buf), nil
+}
