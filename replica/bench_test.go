@@ -22,8 +22,9 @@ func scanAll(rows Rows) error {
 	return rows.Err()
 }
 
-// BenchmarkPostgresReadOnlyQuery compares the pipelined read-only query with a
-// classic transaction (four round trips) and a bare query (no safety at all):
+// BenchmarkPostgresReadOnlyQuery compares Query on the read-only session (the statement
+// alone), the pipelined READ ONLY transaction that a statement with another timeout gets, a
+// classic transaction (four round trips) and a bare query on a plain connection:
 //
 //	go test ./replica -run '^$' -bench PostgresReadOnlyQuery -benchmem
 func BenchmarkPostgresReadOnlyQuery(b *testing.B) {
@@ -38,10 +39,18 @@ func BenchmarkPostgresReadOnlyQuery(b *testing.B) {
 	defer conn.Close(ctx)
 	args := []any{10}
 
-	b.Run("pipeline", func(b *testing.B) {
+	b.Run("session", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if err := src.Query(ctx, benchQuery, args, scanAll); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("pipeline", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := pipelineQuery(ctx, conn, benchQuery, args, time.Minute, scanAll); err != nil {
 				b.Fatal(err)
 			}
 		}
