@@ -66,13 +66,19 @@ func BenchmarkListPostgresCPU(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			var spent time.Duration
-			for pid, t := range after {
-				spent += t - before[pid] // a backend started meanwhile counts from zero
-			}
-			b.ReportMetric(float64(spent.Microseconds())/float64(b.N), "pg-µs/op")
+			reportCPU(b, before, after)
 		})
 	}
+}
+
+// reportCPU reports the backends' CPU per op as pg-µs/op; a backend started meanwhile counts
+// from zero.
+func reportCPU(b *testing.B, before, after map[int32]time.Duration) {
+	var spent time.Duration
+	for pid, t := range after {
+		spent += t - before[pid]
+	}
+	b.ReportMetric(float64(spent.Nanoseconds())/1e3/float64(b.N), "pg-µs/op")
 }
 
 // backendCPU returns the CPU time so far of every other backend connected to probe's
