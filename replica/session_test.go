@@ -452,3 +452,20 @@ func TestMySQLStreamSnapshotBesideSession(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresDSNSessionParameters keeps other runtime parameters of the DSN (such as
+// plan_cache_mode, the lever docs/architecture.md measures) beside the session settings, and
+// the session settings over the DSN's own.
+func TestPostgresDSNSessionParameters(t *testing.T) {
+	dsn := newPGDatabase(t)
+	src := openSource(t, Options{Driver: "postgres", DSN: dsn + "&plan_cache_mode=force_generic_plan&statement_timeout=0&default_transaction_read_only=off",
+		MaxConns: 1, StatementTimeout: 2 * time.Second})
+	var plans, timeout, ro string
+	err := scanOne(testContext(t), src, "SELECT current_setting('plan_cache_mode'), current_setting('statement_timeout'), current_setting('default_transaction_read_only')", nil, &plans, &timeout, &ro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"force_generic_plan", "2s", "on"}, []string{plans, timeout, ro}); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
