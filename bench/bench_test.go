@@ -13,8 +13,9 @@ import (
 	"github.com/viewgate/viewgate/dbtest"
 )
 
-// BenchmarkList runs Query through viewgate's full handler and through the minimal pgx handler,
-// side by side on one fresh demo database per engine; the setup fails if they answer differently.
+// BenchmarkList runs Query through viewgate's full handler and through the minimal handler
+// (pgx on Postgres, go-sql-driver on MariaDB), side by side on one fresh demo database per
+// engine; the setup fails if they answer differently.
 //
 //	go test ./bench -run '^$' -bench . -benchmem -count 3
 func BenchmarkList(b *testing.B) {
@@ -39,6 +40,22 @@ func BenchmarkList(b *testing.B) {
 		b.Run("minimal", serial(mini))
 		b.Run("viewgate-parallel", parallel(vg))
 		b.Run("viewgate-nolabel-parallel", parallel(nolabel))
+		b.Run("minimal-parallel", parallel(mini))
+	})
+	b.Run("mariadb", func(b *testing.B) {
+		dsn := dbtest.MariaDB(b)
+		vg := handler(b, func(ctx context.Context) (http.Handler, func(), error) {
+			return bench.Viewgate(ctx, "mysql", dsn, bench.DefaultConns)
+		})
+		mini := handler(b, func(ctx context.Context) (http.Handler, func(), error) {
+			return bench.MinimalMySQL(ctx, dsn, bench.DefaultConns)
+		})
+		if err := bench.Same(serve(b, vg), serve(b, mini)); err != nil {
+			b.Fatal(err)
+		}
+		b.Run("viewgate", serial(vg))
+		b.Run("minimal", serial(mini))
+		b.Run("viewgate-parallel", parallel(vg))
 		b.Run("minimal-parallel", parallel(mini))
 	})
 	b.Run("sqlite", func(b *testing.B) {

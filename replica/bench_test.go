@@ -3,6 +3,9 @@ package replica
 import (
 	"context"
 	"database/sql"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,8 +25,10 @@ func scanAll(rows Rows) error {
 	return rows.Err()
 }
 
-// BenchmarkPostgresReadOnlyQuery compares the pipelined read-only query with a
-// classic transaction (four round trips) and a bare query (no safety at all):
+// BenchmarkPostgresReadOnlyQuery compares Query on the read-only session (the statement
+// alone), the pipelined READ ONLY transaction that a statement with another timeout gets, a
+// classic transaction (four round trips) and a bare query on a plain connection, with the
+// CPU the Postgres backends spent per statement (pg-ns/op, when /proc shows them):
 //
 //	go test ./replica -run '^$' -bench PostgresReadOnlyQuery -benchmem
 func BenchmarkPostgresReadOnlyQuery(b *testing.B) {
@@ -36,36 +41,98 @@ func BenchmarkPostgresReadOnlyQuery(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer conn.Close(ctx)
+	// timed is a plain connection with only a statement_timeout: what the timeout alone costs.
+	timedCfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	timedCfg.RuntimeParams["statement_timeout"] = "30000"
+	timed, err := pgx.ConnectConfig(ctx, timedCfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer timed.Close(ctx)
+	probe, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer probe.Close(ctx)
 	args := []any{10}
+	labelled := WithTrace(ctx, &Trace{Label: "vg 5k2jqlvfa7ttzxqgq4xlm2s3ue invoices"})
+	for _, bc := range []struct {
+		name string
+		run  func() error
+	}{
+		{"session", func() error { return src.Query(ctx, benchQuery, args, scanAll) }},
+		{"session-labelled", func() error { return src.Query(labelled, benchQuery, args, scanAll) }},
+		{"pipeline", func() error { return pipelineQuery(ctx, conn, benchQuery, args, time.Minute, scanAll) }},
+		{"begin-set-query-commit", func() error { return classicTx(ctx, conn, args) }},
+		{"plain-query", func() error { return plainRows(ctx, conn, args) }},
+		{"plain-query-timeout", func() error { return plainRows(ctx, timed, args) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			if err := bc.run(); err != nil { // prepares the statements before timing
+				b.Fatal(err)
+			}
+			before := backendCPU(b, probe)
+			for b.Loop() {
+				if err := bc.run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportBackendCPU(b, before, backendCPU(b, probe))
+		})
+	}
+}
 
-	b.Run("pipeline", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := src.Query(ctx, benchQuery, args, scanAll); err != nil {
-				b.Fatal(err)
-			}
+func plainRows(ctx context.Context, conn *pgx.Conn, args []any) error {
+	rows, err := conn.Query(ctx, benchQuery, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return scanAll(rows)
+}
+
+// backendCPU returns the CPU time so far of every backend connected to probe's database
+// but probe's own, by pid, from /proc/<pid>/schedstat (nil when /proc does not show them:
+// Postgres on another machine, or not enough privilege).
+func backendCPU(b *testing.B, probe *pgx.Conn) map[int32]time.Duration {
+	b.Helper()
+	rows, err := probe.Query(context.Background(), "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+	if err != nil {
+		b.Fatal(err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[int32]time.Duration{}
+	for _, pid := range pids {
+		data, err := os.ReadFile("/proc/" + strconv.Itoa(int(pid)) + "/schedstat")
+		if err != nil {
+			return nil
 		}
-	})
-	b.Run("begin-set-query-commit", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := classicTx(ctx, conn, args); err != nil {
-				b.Fatal(err)
-			}
+		ns, err := strconv.ParseInt(strings.Fields(string(data))[0], 10, 64)
+		if err != nil {
+			return nil
 		}
-	})
-	b.Run("plain-query", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			rows, err := conn.Query(ctx, benchQuery, args...)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := scanAll(rows); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+		out[pid] = time.Duration(ns)
+	}
+	return out
+}
+
+// reportBackendCPU reports the backends' CPU per statement as pg-ns/op.
+func reportBackendCPU(b *testing.B, before, after map[int32]time.Duration) {
+	if before == nil || after == nil {
+		return
+	}
+	var spent time.Duration
+	for pid, t := range after {
+		spent += t - before[pid]
+	}
+	b.ReportMetric(float64(spent.Nanoseconds())/float64(b.N), "pg-ns/op")
 }
 
 func classicTx(ctx context.Context, conn *pgx.Conn, args []any) error {

@@ -5,11 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
-// pgCheck asks a Postgres server whether it is a standby, whether this session is read-only
-// (the default_transaction_read_only backstop) and how far replay lags:
+// pgCheck asks a Postgres server whether it is a standby, whether this session still has the
+// settings of pgSession (read-only, the statement timeout, UTC) and how far replay lags:
 //   - zero when everything received is replayed (receive and replay positions equal), as
 //     when a standby has caught up with a quiet primary, or with one that is down;
 //   - zero when a WAL receiver is streaming and replay is past the receive position: a
@@ -19,7 +20,8 @@ import (
 //     then counts as streaming;
 //   - else the age of the last replayed transaction, NULL (unknown) when none was replayed
 //     since start-up.
-const pgCheck = `SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on',
+const pgCheck = `SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only'),
+	(SELECT setting FROM pg_settings WHERE name = 'statement_timeout'), current_setting('TimeZone'),
 	CASE WHEN NOT pg_is_in_recovery() THEN 0::float8
 	     WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8
 	     WHEN pg_last_wal_receive_lsn() < pg_last_wal_replay_lsn()
@@ -29,13 +31,14 @@ const pgCheck = `SELECT pg_is_in_recovery(), current_setting('transaction_read_o
 // check reports a standby as read-only; a primary is writable whatever the session says,
 // since the session's read-only mode is viewgate's own backstop.
 func (pg *postgres) check(ctx context.Context, heartbeat []string) (probe, error) {
-	var recovery, sessionRO bool
+	var recovery bool
+	var readOnly, timeoutMS, zone string
 	var lag *float64
-	if err := pg.pool.QueryRow(ctx, pgCheck).Scan(&recovery, &sessionRO, &lag); err != nil {
+	if err := pg.pool.QueryRow(ctx, pgCheck).Scan(&recovery, &readOnly, &timeoutMS, &zone, &lag); err != nil {
 		return probe{}, scrubConnect(fmt.Errorf("health check: %w", err))
 	}
-	if !sessionRO {
-		return probe{}, fmt.Errorf("health check: session is not read-only (default_transaction_read_only was overridden)")
+	if err := pgSessionMatches(readOnly, timeoutMS, zone, pg.timeout); err != nil {
+		return probe{}, fmt.Errorf("health check: %w", err)
 	}
 	p := probe{readOnly: recovery}
 	if heartbeat != nil {
@@ -74,7 +77,11 @@ func (s *sqlDB) check(ctx context.Context, heartbeat []string) (probe, error) {
 		return probe{readOnly: true, lagKnown: true}, s.ping(ctx)
 	}
 	var ro bool
-	if err := s.db.QueryRowContext(ctx, "SELECT @@read_only").Scan(&ro); err != nil {
+	var sessRO, sessTimeout string
+	if err := s.db.QueryRowContext(ctx, "SELECT @@read_only, "+strings.TrimPrefix(s.verify.query(), "SELECT ")).Scan(&ro, &sessRO, &sessTimeout); err != nil {
+		return probe{}, fmt.Errorf("health check: %w", err)
+	}
+	if err := s.verify.matches(sessRO, sessTimeout); err != nil {
 		return probe{}, fmt.Errorf("health check: %w", err)
 	}
 	p := probe{readOnly: ro}

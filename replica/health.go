@@ -224,7 +224,10 @@ func describe(err error) string {
 	var pgErr *pgconn.PgError
 	var myErr *mysql.MySQLError
 	var liteErr *sqlite.Error
+	var setErr *settingError
 	switch {
+	case errors.As(err, &setErr):
+		return setErr.Error()
 	case errors.As(err, &pgErr):
 		return "SQLSTATE " + pgErr.Code + ": " + pgErr.Message
 	case errors.As(err, &myErr):

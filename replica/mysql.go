@@ -3,7 +3,9 @@ package replica
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -19,36 +21,67 @@ func openMySQL(ctx context.Context, o Options) (*sqlDB, error) {
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
 	cfg.MultiStatements = false // one statement per call, whatever the DSN says
+	for _, v := range sessionVars {
+		delete(cfg.Params, v)
+	}
+	dialect, txVar, err := detectMySQL(ctx, cfg.Clone())
+	if err != nil {
+		return nil, err
+	}
+	// Read-only and the statement timeout are session variables, set by the driver's one SET
+	// on each new connection and read back before database/sql may use it.
+	sess := newMySession(dialect, txVar, o.StatementTimeout)
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	maps.Copy(cfg.Params, sess.params())
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("configure mysql connector: %w", err)
 	}
-	db := sql.OpenDB(conn)
+	vc := verifiedConnector{Connector: conn, verify: sess.verify}
+	db := sql.OpenDB(vc)
 	db.SetMaxOpenConns(o.MaxConns)
 	db.SetMaxIdleConns(o.MaxConns)
 	// One connection of its own for KILL QUERY, so a full pool cannot delay a kill.
-	killer := sql.OpenDB(conn)
+	killer := sql.OpenDB(vc)
 	killer.SetMaxOpenConns(1)
-	s := &sqlDB{db: db, grace: backstop, guard: refuseImplicitCommit, comment: true, killer: killer}
-	if err := s.detect(ctx); err != nil {
+	s := &sqlDB{db: db, name: dialect, limit: mySQLLimit, grace: backstop, guard: refuseImplicitCommit,
+		comment: true, killer: killer, session: o.StatementTimeout, verify: sess}
+	if dialect == "mariadb" {
+		s.limit = mariaDBLimit
+	}
+	if err := s.ping(ctx); err != nil {
 		s.close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// detect tells MariaDB from MySQL, which spell the statement timeout differently.
-func (s *sqlDB) detect(ctx context.Context) error {
+// detectMySQL tells MariaDB from MySQL, which spell the statement timeout differently, and
+// whether the server knows transaction_read_only (MySQL 5.7.20+, MariaDB 11.1+) or only
+// tx_read_only, on one connection of its own.
+func detectMySQL(ctx context.Context, cfg *mysql.Config) (dialect string, txVar bool, err error) {
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return "", false, fmt.Errorf("configure mysql connector: %w", err)
+	}
+	db := sql.OpenDB(conn)
+	defer db.Close()
 	var version string
-	if err := s.db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
-		return fmt.Errorf("detect server version: %w", err)
+	if err := db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
+		return "", false, fmt.Errorf("detect server version: %w", err)
 	}
+	dialect = "mysql"
 	if strings.Contains(version, "MariaDB") {
-		s.name, s.limit = "mariadb", mariaDBLimit
-	} else {
-		s.name, s.limit = "mysql", mySQLLimit
+		dialect = "mariadb"
 	}
-	return nil
+	var name, value string
+	err = db.QueryRowContext(ctx, "SHOW SESSION VARIABLES LIKE 'transaction_read_only'").Scan(&name, &value)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", false, fmt.Errorf("detect read-only variable: %w", err)
+	}
+	return dialect, err == nil, nil
 }
 
 // refuseImplicitCommit returns ErrWriteRefused unless query starts with SELECT or

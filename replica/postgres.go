@@ -14,16 +14,20 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Statements of the pipeline that wraps every Postgres query. They are constants so
-// pgx's statement cache prepares them once per connection.
+// Statements of the pipeline that wraps a Postgres query whose timeout differs from the
+// session's (exports). They are constants so pgx's statement cache prepares them once per
+// connection.
 const (
 	pgBegin      = "BEGIN TRANSACTION READ ONLY"
 	pgSetTimeout = "SELECT set_config('statement_timeout', $1, true)"
 	// pgSetTimeoutLabel also sets application_name for the transaction, so that
 	// pg_stat_activity shows the statement's label (requestId and view) while it runs.
 	pgSetTimeoutLabel = "SELECT set_config('statement_timeout', $1, true), set_config('application_name', $2, true)"
-	pgCommit          = "COMMIT"
-	pgRollback        = "ROLLBACK"
+	// pgSetLabel labels a plain statement: pgx sends a batch with one Sync, so the two
+	// statements share one implicit transaction and the label ends with it.
+	pgSetLabel = "SELECT set_config('application_name', $1, true)"
+	pgCommit   = "COMMIT"
+	pgRollback = "ROLLBACK"
 )
 
 // Pool settings; Options.MaxConns and these constants win over any pool_* parameter in
@@ -45,9 +49,12 @@ const (
 // cleanupTimeout bounds the ROLLBACK of a connection coming back dirty.
 const cleanupTimeout = 5 * time.Second
 
-// postgres runs statements through pgxpool, one pipelined batch per query.
+// postgres runs statements through pgxpool. Every connection is read-only with the
+// source's statement timeout as session settings (see pgSession), so a query under that
+// timeout is the bare statement; another timeout gets a READ ONLY transaction of its own.
 type postgres struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	timeout time.Duration // the sessions' statement_timeout
 }
 
 func openPostgres(ctx context.Context, o Options) (*postgres, error) {
@@ -59,7 +66,7 @@ func openPostgres(ctx context.Context, o Options) (*postgres, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create postgres pool: %w", err)
 	}
-	pg := &postgres{pool: pool}
+	pg := &postgres{pool: pool, timeout: o.StatementTimeout}
 	if err := pg.ping(ctx); err != nil {
 		pg.close()
 		return nil, err
@@ -74,13 +81,14 @@ func pgPoolConfig(o Options) (*pgxpool.Config, error) {
 		// exported ConnString, which errors.As would reach through the chain.
 		return nil, fmt.Errorf("parse postgres dsn: %v", err)
 	}
-	// Defence in depth: even a statement that escaped the explicit READ ONLY
-	// transaction would run read-only.
+	// Read-only and the statement timeout are session settings, sent as startup
+	// parameters (no round trip) and verified in AfterConnect: every statement on the
+	// connection, pgx's own Parse of a new statement included, runs read-only under the
+	// timeout without a statement of its own.
 	params := cfg.ConnConfig.RuntimeParams
-	params["default_transaction_read_only"] = "on"
-	// Timestamps are UTC everywhere in viewgate: time buckets (date_trunc of a timestamptz)
-	// and casts follow the session's time zone.
-	params["timezone"] = "UTC"
+	for k, v := range pgSession(o.StatementTimeout) {
+		params[k] = v
+	}
 	if params["application_name"] == "" {
 		params["application_name"] = "viewgate"
 	}
@@ -90,12 +98,12 @@ func pgPoolConfig(o Options) (*pgxpool.Config, error) {
 	cfg.MaxConnLifetimeJitter = pgMaxConnLifetimeJitter
 	cfg.MaxConnIdleTime = pgMaxConnIdleTime
 	cfg.HealthCheckPeriod = pgHealthCheckPeriod
-	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		// numeric in text format: the exact decimal text, instead of the binary form that
 		// pgx turns into a big.Int and back into text for every value (a tenth of a list
 		// query's CPU).
 		c.TypeMap().RegisterType(&pgtype.Type{Name: "numeric", OID: pgtype.NumericOID, Codec: textNumeric{}})
-		return nil
+		return verifyPGSession(ctx, c, o.StatementTimeout)
 	}
 	return cfg, nil
 }
@@ -120,15 +128,64 @@ func (pg *postgres) query(ctx context.Context, sql string, args []any, timeout t
 		return scrubConnect(fmt.Errorf("acquire connection: %w", err))
 	}
 	defer release(conn)
-	return pipelineQuery(ctx, conn.Conn(), sql, args, timeout, fn)
+	if timeout != pg.timeout {
+		return pipelineQuery(ctx, conn.Conn(), sql, args, timeout, fn)
+	}
+	return plainQuery(ctx, conn.Conn(), sql, args, fn)
+}
+
+// plainQuery runs the statement alone, read-only under the session's timeout; a label
+// is set for the implicit transaction of the same round trip.
+func plainQuery(ctx context.Context, conn *pgx.Conn, sql string, args []any, fn func(Rows) error) error {
+	label := labelOf(ctx)
+	if label == "" {
+		rows, err := conn.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		return readAll(rows, fn)
+	}
+	b := &pgx.Batch{}
+	b.Queue(pgSetLabel, label)
+	b.Queue(sql, args...)
+	br := conn.SendBatch(ctx, b)
+	err := readLabelled(br, fn)
+	return errors.Join(err, closeBatch(br, err))
+}
+
+func readLabelled(br pgx.BatchResults, fn func(Rows) error) error {
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("set statement label: %w", err)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	return readAll(rows, fn)
+}
+
+// readAll hands rows to fn and closes them; fn's error comes first, then the statement's.
+func readAll(rows pgx.Rows, fn func(Rows) error) error {
+	err := fn(rows)
+	rows.Close()
+	if err != nil {
+		return err
+	}
+	return rows.Err()
 }
 
 // release rolls back a connection left in an open or failed transaction, so a failed
 // statement costs one round trip rather than a reconnect, and returns it to the pool.
 // pgxpool's Release destroys any connection that is then still closed, busy or not
 // idle ('I'), so a failed ROLLBACK never hands a dirty connection to the next query.
+// A connection whose session is no longer read-only (Postgres 14 and later report
+// default_transaction_read_only on every change, at no cost) is closed, so it is never
+// reused.
 func release(conn *pgxpool.Conn) {
 	c := conn.Conn()
+	if ro := c.PgConn().ParameterStatus("default_transaction_read_only"); ro != "" && ro != "on" {
+		_ = c.Close(context.Background()) // Release destroys a closed connection
+	}
 	if !c.IsClosed() && c.PgConn().TxStatus() != 'I' {
 		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 		_, _ = c.Exec(ctx, pgRollback) // on failure Release destroys the connection
@@ -152,7 +209,7 @@ func scrubConnect(err error) error {
 }
 
 // pipelineQuery sends BEGIN READ ONLY, the timeout, the statement and COMMIT in one
-// round trip; after an error the connection is left in a failed transaction, which
+// round trip, for a statement whose timeout is not the session's; after an error the connection is left in a failed transaction, which
 // release rolls back or discards.
 func pipelineQuery(ctx context.Context, conn *pgx.Conn, sql string, args []any, timeout time.Duration, fn func(Rows) error) error {
 	return pipeline(ctx, conn, pgBegin, sql, args, timeout, fn)
@@ -186,12 +243,7 @@ func readPipeline(br pgx.BatchResults, fn func(Rows) error) error {
 	if err != nil {
 		return err
 	}
-	err = fn(rows)
-	rows.Close()
-	if err != nil {
-		return err
-	}
-	if err := rows.Err(); err != nil {
+	if err := readAll(rows, fn); err != nil {
 		return err
 	}
 	if _, err := br.Exec(); err != nil {

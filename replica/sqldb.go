@@ -26,6 +26,10 @@ type sqlDB struct {
 	// killer runs KILL QUERY for a snapshot whose context ended (MySQL/MariaDB); nil for SQLite.
 	killer   *sql.DB
 	killErrs atomic.Int64
+	// session is the statement timeout every connection has as a session variable, with
+	// read-only mode (MySQL/MariaDB, see mySession); zero means neither is (SQLite).
+	session time.Duration
+	verify  mySession // what session set; checked by the health check
 }
 
 func (s *sqlDB) dialect() string { return s.name }
@@ -40,9 +44,13 @@ func (s *sqlDB) close() {
 	}
 }
 
-// query runs the statement in a ReadOnly transaction; database/sql drains and closes
-// rows and rolls back on every error path, so the connection returns clean.
+// query runs the statement in a ReadOnly transaction, or alone on an engine whose sessions
+// are read-only; database/sql drains and closes rows and rolls back on every error path,
+// so the connection returns clean.
 func (s *sqlDB) query(ctx context.Context, query string, args []any, timeout time.Duration, fn func(Rows) error) (err error) {
+	if s.session > 0 {
+		return s.plain(ctx, query, args, timeout, fn)
+	}
 	if s.guard != nil {
 		if err := s.guard(query); err != nil {
 			return err
@@ -76,6 +84,27 @@ func (s *sqlDB) query(ctx context.Context, query string, args []any, timeout tim
 		return commitFailed(err)
 	}
 	return nil
+}
+
+// plain runs the statement on its own in the read-only session; a timeout other than the
+// session's is given to the statement (s.limit).
+func (s *sqlDB) plain(ctx context.Context, query string, args []any, timeout time.Duration, fn func(Rows) error) error {
+	if err := s.guard(query); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout+s.grace)
+	defer cancel()
+	if timeout != s.session {
+		query = s.limit(query, timeout)
+	}
+	if label := labelOf(ctx); s.comment && label != "" {
+		query = "/* " + label + " */ " + query
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	return readRows(rows, fn)
 }
 
 func readRows(rows *sql.Rows, fn func(Rows) error) error {
