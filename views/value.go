@@ -24,8 +24,8 @@ import (
 var ErrBadValue = fault.New(fault.BadUserInput, "bad value")
 
 var (
-	bigintRe  = regexp.MustCompile(`^-?[0-9]{1,19}$`)
-	uuidRe    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	bigintRe = regexp.MustCompile(`^-?[0-9]{1,19}$`)
+	uuidRe   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 )
 
 // maxTextValue bounds a text value in a filter or cursor.
