@@ -383,6 +383,9 @@ func (st *Statement) Decode(dests []any) ([]any, error) {
 
 // DecodeInto is Decode into row, which has a place per column, for readers that reuse it.
 func (st *Statement) DecodeInto(row, dests []any) error {
+	if st.agg != nil {
+		return st.agg.decodeInto(st.dialect, row, dests)
+	}
 	for i, c := range st.Columns {
 		v, err := st.dialect.decode(c, dests[i])
 		if err != nil {
