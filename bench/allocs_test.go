@@ -36,4 +36,3 @@ func TestListAllocations(t *testing.T) {
 		t.Errorf("a list request allocates %v times, over the budget of %d", n, maxListAllocs)
 	}
 }
-
