@@ -78,6 +78,9 @@ type Logger struct {
 	fails [2]failures // by file: 0 query log, 1 slow log
 
 	mu sync.Mutex // serialises records on the slow log
+
+	jmu  sync.Mutex // serialises lines on the query log
+	line []byte     // the query log line being written, kept for the next one
 }
 
 // New returns a Logger; Close stops its plan worker.
@@ -155,6 +158,25 @@ func (l *Logger) write(e *Entry, id string, slow bool, plan json.RawMessage, pla
 }
 
 func (l *Logger) writeJSON(e *Entry, id string, slow bool, plan json.RawMessage, planErr string) error {
+	l.jmu.Lock()
+	defer l.jmu.Unlock()
+	if y := e.Time.UTC().Year(); plan == nil && planErr == "" && !e.Time.IsZero() && y >= 0 && y < 10000 {
+		l.line = appendLine(l.line[:0], e, id, slow)
+		_, err := l.o.JSON.Write(l.line)
+		if cap(l.line) > maxKeptLine {
+			l.line = nil
+		}
+		return err
+	}
+	return l.writeSlog(e, id, slow, plan, planErr)
+}
+
+// maxKeptLine bounds the line buffer the logger keeps between entries.
+const maxKeptLine = 64 << 10
+
+// writeSlog writes the line through slog's JSON handler, whose format appendLine copies:
+// lines with a plan, and times slog itself refuses, take this way.
+func (l *Logger) writeSlog(e *Entry, id string, slow bool, plan json.RawMessage, planErr string) error {
 	r := slog.NewRecord(e.Time.UTC(), slog.LevelInfo, "query", 0)
 	r.AddAttrs(slog.String("requestId", e.RequestID))
 	if e.TraceID != "" {

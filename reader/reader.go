@@ -232,6 +232,22 @@ func (rd *Read) Value(row []any, s Shown) any {
 	return nil
 }
 
+// AppendJSON appends the JSON of one shown column of a row, as AppendJSON(buf, s.Col,
+// rd.Value(row, s)) would, formatting dates and timestamps straight into buf.
+func (rd *Read) AppendJSON(buf []byte, row []any, s *Shown) []byte {
+	if s.Mode == views.PIINone {
+		if t, ok := row[s.At].(time.Time); ok {
+			layout := time.RFC3339Nano
+			if s.Col.Type == views.Date {
+				layout = "2006-01-02"
+			}
+			// Digits, '-', ':', '.', 'T', 'Z' and '+' need no escaping in a JSON string.
+			return append(t.AppendFormat(append(buf, '"'), layout), '"')
+		}
+	}
+	return AppendJSON(buf, s.Col, rd.Value(row, *s))
+}
+
 // Field returns the shown column of a node field, or nil when it is not selected.
 func (rd *Read) Field(name string) *Shown {
 	for i := range rd.Show {
@@ -291,6 +307,9 @@ func (rd *Read) Count(ctx context.Context) (int, error) {
 	return views.Count(counted[0]), nil
 }
 
+// slabRows is how many rows' values run allocates at once.
+const slabRows = 64
+
 // run executes one statement, reads at most limit rows and writes the query-log entry.
 func (r *Reader) run(ctx context.Context, src Source, who *auth.Principal, q *views.Query, st *views.Statement, limit int) ([][]any, error) {
 	sctx, cancel, budget, err := statementContext(ctx)
@@ -303,12 +322,20 @@ func (r *Reader) run(ctx context.Context, src Source, who *auth.Principal, q *vi
 	var out [][]any
 	err = src.Runner.Query(sctx, st.SQL, st.Args, func(rows replica.Rows) error {
 		dests := st.Dests()
+		var slab []any // rows are cut from slabs of up to slabRows rows: one allocation, not one a row
 		for len(out) < limit && rows.Next() {
 			if err := rows.Scan(dests...); err != nil {
 				return fmt.Errorf("scan %s: %w", q.View.Field, err)
 			}
-			row, err := st.Decode(dests)
-			if err != nil {
+			if len(slab) < len(dests) {
+				slab = make([]any, min(limit-len(out), slabRows)*len(dests))
+				if out == nil {
+					out = make([][]any, 0, min(limit, slabRows))
+				}
+			}
+			row := slab[:len(dests):len(dests)]
+			slab = slab[len(dests):]
+			if err := st.DecodeInto(row, dests); err != nil {
 				return err
 			}
 			out = append(out, row)

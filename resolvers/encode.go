@@ -108,7 +108,7 @@ func (r *Resolvers) appendNode(buf []byte, pg *page, row []any, fields []nodeFie
 			buf = appendString(buf, pg.rd.View.Name)
 			continue
 		}
-		buf = appendValue(buf, f.show.Col, pg.rd.Value(row, *f.show))
+		buf = pg.rd.AppendJSON(buf, row, f.show)
 	}
 	return append(buf, '}')
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/viewgate/viewgate/fault"
 	"github.com/viewgate/viewgate/plan"
 	"github.com/viewgate/viewgate/quota"
+	"github.com/viewgate/viewgate/reader"
 	"github.com/viewgate/viewgate/requestid"
 )
 
@@ -79,7 +81,7 @@ type params struct {
 type response struct {
 	Errors     []errorEntry
 	Data       json.RawMessage
-	Extensions map[string]any
+	Extensions json.RawMessage // a JSON object, or nil
 }
 
 // encode writes the body with data as is: it is already valid JSON, and encoding/json would
@@ -101,14 +103,10 @@ func (b response) encode() ([]byte, error) {
 		out = append(append(out, `"data":`...), b.Data...)
 	}
 	if len(b.Extensions) > 0 {
-		ext, err := json.Marshal(b.Extensions)
-		if err != nil {
-			return nil, err
-		}
 		if len(out) > 1 {
 			out = append(out, ',')
 		}
-		out = append(append(out, `"extensions":`...), ext...)
+		out = append(append(out, `"extensions":`...), b.Extensions...)
 	}
 	return append(out, '}'), nil
 }
@@ -245,14 +243,17 @@ func (h *graphqlHandler) plan(doc *document, p *params) (*plan.Plan, error) {
 
 // costExtension is the extensions.cost member of a response: what the request cost, its class,
 // and what is left of that class's quota (the least of its windows) when quotas are on.
-func costExtension(pl *plan.Plan, d *quota.Decision) map[string]any {
-	cost := map[string]any{"requested": pl.Cost, "class": string(pl.Class())}
+// It is written by hand, keys sorted as encoding/json sorts a map's: every answer carries it.
+func costExtension(pl *plan.Plan, d *quota.Decision) json.RawMessage {
+	b := append(make([]byte, 0, 96), `{"cost":{"class":`...)
+	b = reader.AppendJSONString(b, string(pl.Class()))
 	if d != nil {
 		if left := d.Remaining(quota.Class(pl.Class())); left >= 0 {
-			cost["remaining"] = left
+			b = strconv.AppendInt(append(b, `,"remaining":`...), left, 10)
 		}
 	}
-	return map[string]any{"cost": cost}
+	b = strconv.AppendInt(append(b, `,"requested":`...), int64(pl.Cost), 10)
+	return append(b, '}', '}')
 }
 
 // cause digs the resolver's own error out of graphql-go's wrapping. An error with no path and

@@ -113,6 +113,13 @@ func (p *aggPlan) dests(d *Dialect) []any {
 
 func (p *aggPlan) decode(d *Dialect, dests []any) ([]any, error) {
 	row := make([]any, len(dests))
+	if err := p.decodeInto(d, row, dests); err != nil {
+		return nil, err
+	}
+	return row, nil
+}
+
+func (p *aggPlan) decodeInto(d *Dialect, row, dests []any) error {
 	for i, s := range p.slots {
 		var err error
 		switch s.kind {
@@ -124,10 +131,10 @@ func (p *aggPlan) decode(d *Dialect, dests []any) ([]any, error) {
 			row[i], err = s.number(dests[i].(*sql.NullString))
 		}
 		if err != nil {
-			return nil, fmt.Errorf("decode aggregate %s: %w", s.alias, err)
+			return fmt.Errorf("decode aggregate %s: %w", s.alias, err)
 		}
 	}
-	return row, nil
+	return nil
 }
 
 // exactNumber is how the engines print an exact number: SUM of a DECIMAL, a numeric, an integer.

@@ -55,6 +55,8 @@ type Statement struct {
 type Builder struct {
 	Dialect *Dialect
 	Cursors *Cursors
+
+	texts textCache // statement texts squirrel wrote, by their inputs (texts.go)
 }
 
 // Errors about a query as a whole.
@@ -99,20 +101,24 @@ func (b *Builder) selectLimit(q *Query, limit int) (*Statement, error) {
 		}
 		pred = append(pred, b.Dialect.keyset(st.Terms, vals))
 	}
-	cols := make([]string, len(st.Columns))
-	for i, c := range st.Columns {
-		cols[i] = b.Dialect.Quote(c.Name)
-	}
-	var order []string
-	for _, t := range st.Terms {
-		order = append(order, b.Dialect.orderBy(t.Column, t.Desc)...)
-	}
-	sel := sq.Select(cols...).From(b.Dialect.QuoteRelation(q.View.Relation)).OrderBy(order...).
-		Suffix("LIMIT ?", limit).PlaceholderFormat(b.Dialect.format)
-	if len(pred) > 0 {
-		sel = sel.Where(pred)
-	}
-	if st.SQL, st.Args, err = sel.ToSql(); err != nil {
+	k := textKey{view: q.View, kind: 's', cols: positions(st.Columns), terms: termPositions(st.Terms)}
+	st.SQL, st.Args, err = b.cached(k, pred, []any{limit}, func() (string, []any, error) {
+		cols := make([]string, len(st.Columns))
+		for i, c := range st.Columns {
+			cols[i] = b.Dialect.Quote(c.Name)
+		}
+		var order []string
+		for _, t := range st.Terms {
+			order = append(order, b.Dialect.orderBy(t.Column, t.Desc)...)
+		}
+		sel := sq.Select(cols...).From(b.Dialect.QuoteRelation(q.View.Relation)).OrderBy(order...).
+			Suffix("LIMIT ?", limit).PlaceholderFormat(b.Dialect.format)
+		if len(pred) > 0 {
+			sel = sel.Where(pred)
+		}
+		return sel.ToSql()
+	})
+	if err != nil {
 		return nil, fmt.Errorf("build select for %s: %w", q.View.Field, err)
 	}
 	return st, nil
@@ -124,11 +130,14 @@ func (b *Builder) Count(q *Query) (*Statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	sel := sq.Select("COUNT(*)").From(b.Dialect.QuoteRelation(q.View.Relation)).PlaceholderFormat(b.Dialect.format)
-	if len(pred) > 0 {
-		sel = sel.Where(pred)
-	}
-	if st.SQL, st.Args, err = sel.ToSql(); err != nil {
+	st.SQL, st.Args, err = b.cached(textKey{view: q.View, kind: 'c'}, pred, nil, func() (string, []any, error) {
+		sel := sq.Select("COUNT(*)").From(b.Dialect.QuoteRelation(q.View.Relation)).PlaceholderFormat(b.Dialect.format)
+		if len(pred) > 0 {
+			sel = sel.Where(pred)
+		}
+		return sel.ToSql()
+	})
+	if err != nil {
 		return nil, fmt.Errorf("build count for %s: %w", q.View.Field, err)
 	}
 	st.Columns = []*Column{{Name: "count", Type: Int}}
@@ -374,6 +383,9 @@ func (st *Statement) Decode(dests []any) ([]any, error) {
 
 // DecodeInto is Decode into row, which has a place per column, for readers that reuse it.
 func (st *Statement) DecodeInto(row, dests []any) error {
+	if st.agg != nil {
+		return st.agg.decodeInto(st.dialect, row, dests)
+	}
 	for i, c := range st.Columns {
 		v, err := st.dialect.decode(c, dests[i])
 		if err != nil {

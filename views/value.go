@@ -24,9 +24,8 @@ import (
 var ErrBadValue = fault.New(fault.BadUserInput, "bad value")
 
 var (
-	bigintRe  = regexp.MustCompile(`^-?[0-9]{1,19}$`)
-	decimalRe = regexp.MustCompile(`^[+-]?[0-9]{1,40}(\.[0-9]{1,30})?$`)
-	uuidRe    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	bigintRe = regexp.MustCompile(`^-?[0-9]{1,19}$`)
+	uuidRe   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 )
 
 // maxTextValue bounds a text value in a filter or cursor.
@@ -140,7 +139,7 @@ func parseInteger(t Type, v any) (any, error) {
 func parseDecimal(v any, scale int) (any, error) {
 	switch x := v.(type) {
 	case string:
-		if !decimalRe.MatchString(x) {
+		if !isDecimal(x) {
 			return nil, fmt.Errorf("%w: want a decimal number as a string, like \"12.50\"", ErrBadValue)
 		}
 		// Exact: a filter operand with more places than the column compares at full precision
@@ -157,9 +156,69 @@ func parseDecimal(v any, scale int) (any, error) {
 	}
 }
 
+// isDecimal reports whether s is a plain decimal: an optional sign, 1 to 40 digits, and
+// optionally a point and 1 to 30 digits (^[+-]?[0-9]{1,40}(\.[0-9]{1,30})?$, by hand: the
+// regular expression was a tenth of the CPU of reading a page with a decimal column).
+func isDecimal(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	intPart, frac, point := strings.Cut(s, ".")
+	if !digitsOnly(intPart, 40) {
+		return false
+	}
+	return !point || digitsOnly(frac, 30)
+}
+
+// digitsOnly reports whether s is 1 to max ASCII digits.
+func digitsOnly(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // formatDecimal rewrites a plain decimal string with exactly scale digits after the point,
-// rounding half away from zero.
+// rounding half away from zero. Text already in that form (what a database sends for a
+// column of that scale) is returned as is, without allocating.
 func formatDecimal(s string, scale int) string {
+	if canonicalDecimal(s, scale) {
+		return s
+	}
+	return roundDecimal(s, scale)
+}
+
+// canonicalDecimal reports whether roundDecimal(s, scale) is s: digits with no leading zero
+// (but a lone 0), exactly scale digits after a point, and a minus sign only on a non-zero value.
+func canonicalDecimal(s string, scale int) bool {
+	neg := s != "" && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	intPart, frac, point := strings.Cut(s, ".")
+	if point != (scale > 0) || len(frac) != scale || intPart == "" || (intPart[0] == '0' && len(intPart) > 1) {
+		return false
+	}
+	zero := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+		case c < '0' || c > '9':
+			return false
+		case c != '0':
+			zero = false
+		}
+	}
+	return !(neg && zero)
+}
+
+// roundDecimal is formatDecimal for any plain decimal string.
+func roundDecimal(s string, scale int) string {
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimLeft(s, "+-")
 	intPart, frac, _ := strings.Cut(s, ".")
@@ -222,7 +281,7 @@ func (d *Dialect) arg(c *Column, v any) any {
 		switch d {
 		case Postgres:
 			var n pgtype.Numeric
-			_ = n.Scan(v.(string)) // the value matched decimalRe
+			_ = n.Scan(v.(string)) // the value passed isDecimal
 			return n
 		case SQLite:
 			f, _ := strconv.ParseFloat(v.(string), 64)
@@ -371,7 +430,7 @@ func (d *Dialect) decode(c *Column, dest any) (any, error) {
 func decodeString(c *Column, s string) (any, error) {
 	switch c.Type {
 	case Decimal:
-		if !decimalRe.MatchString(s) {
+		if !isDecimal(s) {
 			return nil, fmt.Errorf("decode %s: the value is not a decimal", c.Name) // never quote data: it may be PII
 		}
 		return formatDecimal(s, *c.Scale), nil

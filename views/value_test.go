@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -118,7 +119,7 @@ func TestParseValue(t *testing.T) {
 
 // TestDecimalNumbersMatchStrings: a decimal given as a JSON number must mean what the same number
 // written as a string means: same rounding (half away from zero), no "-0.00", same bounds
-// (at most 40 integer digits, which decimalRe enforces and Dialect.arg relies on).
+// (at most 40 integer digits, which isDecimal enforces and Dialect.arg relies on).
 func TestDecimalNumbersMatchStrings(t *testing.T) {
 	two := 2
 	c := &Column{Name: "amount", Type: Decimal, Scale: &two}
@@ -254,5 +255,44 @@ func TestStatementDecode(t *testing.T) {
 	}
 	if got := Count([]any{int64(7)}); got != 7 {
 		t.Errorf("Count = %d", got)
+	}
+}
+
+// TestDecimalByHand: isDecimal is the regular expression it replaces, and formatDecimal's
+// shortcut for text already in form gives what rounding gives, on every string built from
+// the characters that matter, up to 6 long.
+func TestDecimalByHand(t *testing.T) {
+	re := regexp.MustCompile(`^[+-]?[0-9]{1,40}(\.[0-9]{1,30})?$`)
+	alphabet := []string{"0", "1", "5", "9", ".", "-", "+", "x"}
+	var each func(prefix string, n int)
+	each = func(s string, n int) {
+		if got, want := isDecimal(s), re.MatchString(s); got != want {
+			t.Errorf("isDecimal(%q) = %v, the expression says %v", s, got, want)
+		}
+		if isDecimal(s) {
+			for scale := 0; scale <= 3; scale++ {
+				if got, want := formatDecimal(s, scale), roundDecimal(s, scale); got != want {
+					t.Errorf("formatDecimal(%q, %d) = %q, rounding gives %q", s, scale, got, want)
+				}
+			}
+		}
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			each(s+c, n-1)
+		}
+	}
+	each("", 6)
+	for _, s := range []string{strings.Repeat("1", 40), strings.Repeat("1", 41), "1." + strings.Repeat("2", 30), "1." + strings.Repeat("2", 31), "1\n", "١"} {
+		if got, want := isDecimal(s), re.MatchString(s); got != want {
+			t.Errorf("isDecimal(%q) = %v, the expression says %v", s, got, want)
+		}
+	}
+}
+
+func TestFormatDecimalInFormAllocatesNothing(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { _ = formatDecimal("-1234.50", 2) }); n != 0 {
+		t.Errorf("formatDecimal of text in form: %v allocations, want 0", n)
 	}
 }
