@@ -62,10 +62,23 @@ func Minimal(ctx context.Context, dsn string, conns int) (h http.Handler, close 
 	return &minimal{pool: pool, sql: sql, args: args}, pool.Close, nil
 }
 
-func (m *minimal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (m *minimal) ServeHTTP(w http.ResponseWriter, r *http.Request) { serveList(w, r, m.list) }
+
+// list reads the page.
+func (m *minimal) list(ctx context.Context) ([]invoice, error) {
+	rows, err := m.pool.Query(ctx, m.sql, m.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return scanPage(rows)
+}
+
+// serveList answers a request with the page list reads, as encoding/json writes it.
+func serveList(w http.ResponseWriter, r *http.Request, list func(context.Context) ([]invoice, error)) {
 	_, _ = io.Copy(io.Discard, r.Body)
 	var resp listResponse
-	nodes, err := m.list(r.Context())
+	nodes, err := list(r.Context())
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -75,13 +88,15 @@ func (m *minimal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(&resp)
 }
 
-// list reads the page; like viewgate it asks for one row more than it returns.
-func (m *minimal) list(ctx context.Context) ([]invoice, error) {
-	rows, err := m.pool.Query(ctx, m.sql, m.args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
+// pageRows is what pgx.Rows and *sql.Rows have in common.
+type pageRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// scanPage reads the page; like viewgate the statement asks for one row more than it returns.
+func scanPage(rows pageRows) ([]invoice, error) {
 	nodes := make([]invoice, 0, Rows+1)
 	for rows.Next() {
 		var n invoice

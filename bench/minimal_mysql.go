@@ -3,9 +3,7 @@ package bench
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -48,37 +46,14 @@ func MinimalMySQL(ctx context.Context, dsn string, conns int) (h http.Handler, c
 	return &minimalMySQL{db: db, sql: query, args: args}, func() { db.Close() }, nil
 }
 
-func (m *minimalMySQL) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.Copy(io.Discard, r.Body)
-	var resp listResponse
-	nodes, err := m.list(r.Context())
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	resp.Data.Invoices.Nodes = nodes
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(&resp)
-}
+func (m *minimalMySQL) ServeHTTP(w http.ResponseWriter, r *http.Request) { serveList(w, r, m.list) }
 
-// list reads the page; like viewgate it asks for one row more than it returns.
+// list reads the page.
 func (m *minimalMySQL) list(ctx context.Context) ([]invoice, error) {
 	rows, err := m.db.QueryContext(ctx, m.sql, m.args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	nodes := make([]invoice, 0, Rows+1)
-	for rows.Next() {
-		var n invoice
-		if err := rows.Scan(&n.ID, &n.Number, &n.Status, &n.Amount, &n.IssuedAt, &n.CustomerName); err != nil {
-			return nil, err
-		}
-		n.IssuedAt = n.IssuedAt.UTC()
-		nodes = append(nodes, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return nodes[:min(len(nodes), Rows)], nil
+	return scanPage(rows)
 }
