@@ -7,33 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	limiter "github.com/ulule/limiter/v3"
 )
-
-// chargeScript peeks at every window of a request and, when ARGV[1] is 1 and the request fits in
-// all of them, increments each by its cost; it returns {fits, count...} with the counts after the
-// increments (or as they were). Per key, ARGV holds cost, limit and TTL in milliseconds. Counters
-// are the same integer keys the limiter's Redis store reads and writes (INCRBY, then PEXPIRE on
-// creation), so Status and the authentication-failure limit see them.
-var chargeScript = redis.NewScript(`
-local counts, fits = {}, 1
-for i, key in ipairs(KEYS) do
-	local base = 2 + (i - 1) * 3
-	counts[i] = tonumber(redis.call("GET", key) or "0")
-	if counts[i] + tonumber(ARGV[base]) > tonumber(ARGV[base + 1]) then fits = 0 end
-end
-if ARGV[1] == "1" and fits == 1 then
-	for i, key in ipairs(KEYS) do
-		local base = 2 + (i - 1) * 3
-		local cost = tonumber(ARGV[base])
-		counts[i] = redis.call("INCRBY", key, cost)
-		if counts[i] == cost then redis.call("PEXPIRE", key, ARGV[base + 2]) end
-	end
-end
-table.insert(counts, 1, fits)
-return counts
-`)
 
 // batchResult is what a store says about a request's windows.
 type batchResult struct {
@@ -51,7 +26,7 @@ func (s *stores) batch(ctx context.Context, slots []slot, costs []int64, charge 
 			if charge {
 				res, storeErr = s.redis.leasedBatch(ctx, slots, costs)
 			} else {
-				res, storeErr = s.redis.batch(ctx, slots, costs, false)
+				res, storeErr = s.redis.peek(ctx, slots)
 			}
 			if storeErr == nil {
 				s.redis.ok()
@@ -71,31 +46,34 @@ func (s *stores) batch(ctx context.Context, slots []slot, costs []int64, charge 
 	return res, fellBack, storeErr, err
 }
 
-// batch runs chargeScript.
-func (b *redisBackend) batch(ctx context.Context, slots []slot, costs []int64, charge bool) (batchResult, error) {
+// peek reads slots' counters in one MGET (a missing key is 0), less what this instance holds
+// unspent in them.
+func (b *redisBackend) peek(ctx context.Context, slots []slot) (batchResult, error) {
 	keys := make([]string, len(slots))
-	args := make([]any, 1, 1+3*len(slots))
-	args[0] = "0"
-	if charge {
-		args[0] = "1"
-	}
 	for i := range slots {
 		keys[i] = b.opts.Prefix + ":" + slots[i].key
-		args = append(args, costs[i], slots[i].r.rate.Limit, slots[i].r.ttl().Milliseconds())
 	}
-	vals, err := chargeScript.Run(ctx, b.client, keys, args...).Int64Slice()
+	vals, err := b.client.MGet(ctx, keys...).Result()
 	if err != nil {
-		return batchResult{}, fmt.Errorf("charge script: %w", err)
+		return batchResult{}, fmt.Errorf("peek counters: %w", err)
 	}
-	if len(vals) != len(slots)+1 {
-		return batchResult{}, errors.New("charge script: got " + strconv.Itoa(len(vals)) + " values")
+	res := batchResult{counts: make([]int64, len(slots))}
+	for i, v := range vals {
+		if v == nil {
+			continue
+		}
+		str, ok := v.(string)
+		n, perr := strconv.ParseInt(str, 10, 64)
+		if !ok || perr != nil {
+			return batchResult{}, errors.New("peek counters: " + keys[i] + " is not an integer")
+		}
+		res.counts[i] = n
 	}
-	res := batchResult{counts: vals[1:], charged: charge && vals[0] == 1}
 	b.leases.unspent(slots, res.counts)
 	return res, nil
 }
 
-// memBatch does what chargeScript does on the memory store, one window at a time: racing requests
+// memBatch peeks at and charges windows on the memory store, one window at a time: racing requests
 // may each find room and overshoot a window by their combined cost.
 func memBatch(ctx context.Context, st limiter.Store, slots []slot, costs []int64, charge bool) (batchResult, error) {
 	res := batchResult{counts: make([]int64, len(slots))}

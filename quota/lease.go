@@ -24,7 +24,7 @@ const leaseDivisor = 64
 // and TTL in milliseconds. When every window has room for its need, each is incremented by what it
 // can give up to want (at least need); otherwise nothing is. It returns {fits, count1, grant1, ...}
 // with each window's count after the increment (or as found). Counters are the same integer keys
-// chargeScript and the limiter's Redis store use.
+// the limiter's Redis store uses.
 var reserveScript = redis.NewScript(`
 local counts, fits = {}, 1
 for i, key in ipairs(KEYS) do
