@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/viewgate/viewgate/bench"
+	"github.com/viewgate/viewgate/dbtest"
 )
 
 // peerListBody is ../shared/peer-bench/queries/viewgate-invoices.json: 50 open invoices of
@@ -44,7 +45,7 @@ func BenchmarkPeerListPostgresCPU(b *testing.B) {
 		b.Skipf("no peer benchmark data: %v", err)
 	}
 	defer probe.Close(ctx)
-	if _, err := backendCPU(ctx, probe); err != nil {
+	if _, err := dbtest.BackendCPU(ctx, probe); err != nil {
 		b.Skipf("cannot read the backends' CPU: %v", err)
 	}
 	vg := handler(b, func(ctx context.Context) (http.Handler, func(), error) {
@@ -89,14 +90,14 @@ func BenchmarkPeerListPostgresCPU(b *testing.B) {
 	for i := range 2 * len(runs) { // each twice, alternating, so drift falls on both
 		r := runs[i%len(runs)]
 		b.Run(r.name, func(b *testing.B) {
-			before, err := backendCPU(ctx, probe)
+			before, err := dbtest.BackendCPU(ctx, probe)
 			if err != nil {
 				b.Fatal(err)
 			}
 			for b.Loop() {
 				r.run(b)
 			}
-			after, err := backendCPU(ctx, probe)
+			after, err := dbtest.BackendCPU(ctx, probe)
 			if err != nil {
 				b.Fatal(err)
 			}

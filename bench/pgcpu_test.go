@@ -3,9 +3,6 @@ package bench_test
 import (
 	"context"
 	"net/http"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -32,7 +29,7 @@ func BenchmarkListPostgresCPU(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer probe.Close(ctx)
-	if _, err := backendCPU(ctx, probe); err != nil {
+	if _, err := dbtest.BackendCPU(ctx, probe); err != nil {
 		b.Skipf("cannot read the backends' CPU: %v", err)
 	}
 	handlers := []struct {
@@ -55,14 +52,14 @@ func BenchmarkListPostgresCPU(b *testing.B) {
 			serve(b, h)
 		}
 		b.Run(hc.name, func(b *testing.B) {
-			before, err := backendCPU(ctx, probe)
+			before, err := dbtest.BackendCPU(ctx, probe)
 			if err != nil {
 				b.Fatal(err)
 			}
 			for b.Loop() {
 				serve(b, h)
 			}
-			after, err := backendCPU(ctx, probe)
+			after, err := dbtest.BackendCPU(ctx, probe)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -79,33 +76,4 @@ func reportCPU(b *testing.B, before, after map[int32]time.Duration) {
 		spent += t - before[pid]
 	}
 	b.ReportMetric(float64(spent.Nanoseconds())/1e3/float64(b.N), "pg-µs/op")
-}
-
-// backendCPU returns the CPU time so far of every other backend connected to probe's
-// database, by pid.
-func backendCPU(ctx context.Context, probe *pgx.Conn) (map[int32]time.Duration, error) {
-	rows, err := probe.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-	if err != nil {
-		return nil, err
-	}
-	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[int32]time.Duration, len(pids))
-	for _, pid := range pids {
-		b, err := os.ReadFile("/proc/" + strconv.Itoa(int(pid)) + "/schedstat")
-		if os.IsNotExist(err) {
-			continue // ended meanwhile
-		}
-		if err != nil {
-			return nil, err
-		}
-		ns, err := strconv.ParseInt(strings.Fields(string(b))[0], 10, 64)
-		if err != nil {
-			return nil, err
-		}
-		out[pid] = time.Duration(ns)
-	}
-	return out, nil
 }

@@ -3,13 +3,12 @@ package replica
 import (
 	"context"
 	"database/sql"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/viewgate/viewgate/dbtest"
 )
 
 const benchQuery = "SELECT id, name FROM t WHERE id <= $1 ORDER BY id"
@@ -95,30 +94,12 @@ func plainRows(ctx context.Context, conn *pgx.Conn, args []any) error {
 	return scanAll(rows)
 }
 
-// backendCPU returns the CPU time so far of every backend connected to probe's database
-// but probe's own, by pid, from /proc/<pid>/schedstat (nil when /proc does not show them:
-// Postgres on another machine, or not enough privilege).
+// backendCPU is dbtest.BackendCPU, nil when /proc does not show the backends.
 func backendCPU(b *testing.B, probe *pgx.Conn) map[int32]time.Duration {
 	b.Helper()
-	rows, err := probe.Query(context.Background(), "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+	out, err := dbtest.BackendCPU(context.Background(), probe)
 	if err != nil {
-		b.Fatal(err)
-	}
-	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		b.Fatal(err)
-	}
-	out := map[int32]time.Duration{}
-	for _, pid := range pids {
-		data, err := os.ReadFile("/proc/" + strconv.Itoa(int(pid)) + "/schedstat")
-		if err != nil {
-			return nil
-		}
-		ns, err := strconv.ParseInt(strings.Fields(string(data))[0], 10, 64)
-		if err != nil {
-			return nil
-		}
-		out[pid] = time.Duration(ns)
+		return nil
 	}
 	return out
 }
