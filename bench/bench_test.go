@@ -50,13 +50,7 @@ func BenchmarkList(b *testing.B) {
 		mini := handler(b, func(ctx context.Context) (http.Handler, func(), error) {
 			return bench.MinimalMySQL(ctx, dsn, bench.DefaultConns)
 		})
-		if err := bench.Same(serve(b, vg), serve(b, mini)); err != nil {
-			b.Fatal(err)
-		}
-		b.Run("viewgate", serial(vg))
-		b.Run("minimal", serial(mini))
-		b.Run("viewgate-parallel", parallel(vg))
-		b.Run("minimal-parallel", parallel(mini))
+		againstMinimal(b, vg, mini)
 	})
 	b.Run("sqlite", func(b *testing.B) {
 		dsn := dbtest.SQLite(b)
@@ -69,6 +63,19 @@ func BenchmarkList(b *testing.B) {
 		b.Run("viewgate", serial(vg))
 		b.Run("viewgate-parallel", parallel(vg))
 	})
+}
+
+// againstMinimal checks that vg and mini answer the same rows, then runs each serially and on
+// every core.
+func againstMinimal(b *testing.B, vg, mini http.Handler) {
+	b.Helper()
+	if err := bench.Same(serve(b, vg), serve(b, mini)); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("viewgate", serial(vg))
+	b.Run("minimal", serial(mini))
+	b.Run("viewgate-parallel", parallel(vg))
+	b.Run("minimal-parallel", parallel(mini))
 }
 
 func analyze(b *testing.B, dsn string) {

@@ -33,13 +33,7 @@ func BenchmarkListFull(b *testing.B) {
 	mini := handler(b, func(ctx context.Context) (http.Handler, func(), error) {
 		return bench.Minimal(ctx, dsn, bench.DefaultConns)
 	})
-	if err := bench.Same(serve(b, vg), serve(b, mini)); err != nil {
-		b.Fatal(err)
-	}
-	b.Run("viewgate", serial(vg))
-	b.Run("minimal", serial(mini))
-	b.Run("viewgate-parallel", parallel(vg))
-	b.Run("minimal-parallel", parallel(mini))
+	againstMinimal(b, vg, mini)
 	b.Run("interleaved", func(b *testing.B) {
 		var spent [2]time.Duration
 		hs := [2]http.Handler{vg, mini}
