@@ -46,6 +46,9 @@ const (
 	pgHealthCheckPeriod     = 30 * time.Second
 )
 
+// pgPlanCacheMode is the session's plan_cache_mode when the DSN sets none.
+const pgPlanCacheMode = "force_generic_plan"
+
 // cleanupTimeout bounds the ROLLBACK of a connection coming back dirty.
 const cleanupTimeout = 5 * time.Second
 
@@ -91,6 +94,15 @@ func pgPoolConfig(o Options) (*pgxpool.Config, error) {
 	}
 	if params["application_name"] == "" {
 		params["application_name"] = "viewgate"
+	}
+	// Generic plans unless the DSN says otherwise: the bound LIMIT (DESIGN §5) makes a
+	// generic plan look costlier than a custom one (Postgres assumes it keeps 10% of the
+	// rows), so plan_cache_mode=auto would re-plan every statement at every execution, about
+	// a third of the database's work on a list query (docs/architecture.md). Forced, a
+	// prepared statement is planned once per connection, as a minimal handler's literal
+	// LIMIT gets after five executions. ?plan_cache_mode=auto in the DSN goes back.
+	if params["plan_cache_mode"] == "" {
+		params["plan_cache_mode"] = pgPlanCacheMode
 	}
 	cfg.MaxConns = int32(min(o.MaxConns, math.MaxInt32))
 	cfg.MinConns, cfg.MinIdleConns = 0, 0

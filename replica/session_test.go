@@ -93,13 +93,13 @@ func TestPostgresSessionSettingsAreSet(t *testing.T) {
 	dsn := newPGDatabase(t)
 	src := openSource(t, Options{Driver: "postgres", DSN: dsn, MaxConns: 1, StatementTimeout: 1500 * time.Millisecond})
 	const q = `SELECT current_setting('default_transaction_read_only'), current_setting('transaction_read_only'),
-		current_setting('statement_timeout'), current_setting('TimeZone'), current_setting('application_name')`
+		current_setting('statement_timeout'), current_setting('TimeZone'), current_setting('application_name'), current_setting('plan_cache_mode')`
 	read := func(ctx context.Context) []string {
 		t.Helper()
-		var got [5]string
+		var got [6]string
 		err := src.Query(ctx, q, nil, func(rows Rows) error {
 			for rows.Next() {
-				if err := rows.Scan(&got[0], &got[1], &got[2], &got[3], &got[4]); err != nil {
+				if err := rows.Scan(&got[0], &got[1], &got[2], &got[3], &got[4], &got[5]); err != nil {
 					return err
 				}
 			}
@@ -111,12 +111,12 @@ func TestPostgresSessionSettingsAreSet(t *testing.T) {
 		return got[:]
 	}
 	ctx := testContext(t)
-	want := []string{"on", "on", "1500ms", "UTC", "viewgate"}
+	want := []string{"on", "on", "1500ms", "UTC", "viewgate", "force_generic_plan"}
 	if diff := cmp.Diff(want, read(ctx)); diff != "" {
 		t.Errorf("plain statement (-want +got):\n%s", diff)
 	}
 	labelled := WithTrace(ctx, &Trace{Label: "vg req1 invoices"})
-	if diff := cmp.Diff([]string{"on", "on", "1500ms", "UTC", "vg req1 invoices"}, read(labelled)); diff != "" {
+	if diff := cmp.Diff([]string{"on", "on", "1500ms", "UTC", "vg req1 invoices", "force_generic_plan"}, read(labelled)); diff != "" {
 		t.Errorf("labelled statement (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(want, read(ctx)); diff != "" {
@@ -453,19 +453,19 @@ func TestMySQLStreamSnapshotBesideSession(t *testing.T) {
 	}
 }
 
-// TestPostgresDSNSessionParameters keeps other runtime parameters of the DSN (such as
-// plan_cache_mode, the lever docs/architecture.md measures) beside the session settings, and
-// the session settings over the DSN's own.
+// TestPostgresDSNSessionParameters keeps other runtime parameters of the DSN beside the
+// session settings (plan_cache_mode=auto over the default force_generic_plan), and the
+// session settings over the DSN's own.
 func TestPostgresDSNSessionParameters(t *testing.T) {
 	dsn := newPGDatabase(t)
-	src := openSource(t, Options{Driver: "postgres", DSN: dsn + "&plan_cache_mode=force_generic_plan&statement_timeout=0&default_transaction_read_only=off",
+	src := openSource(t, Options{Driver: "postgres", DSN: dsn + "&plan_cache_mode=auto&statement_timeout=0&default_transaction_read_only=off",
 		MaxConns: 1, StatementTimeout: 2 * time.Second})
 	var plans, timeout, ro string
 	err := scanOne(testContext(t), src, "SELECT current_setting('plan_cache_mode'), current_setting('statement_timeout'), current_setting('default_transaction_read_only')", nil, &plans, &timeout, &ro)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"force_generic_plan", "2s", "on"}, []string{plans, timeout, ro}); diff != "" {
+	if diff := cmp.Diff([]string{"auto", "2s", "on"}, []string{plans, timeout, ro}); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
