@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -90,6 +91,9 @@ func exchange(t *testing.T, s *stack, h http.Handler, key string, body []byte) [
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
+	if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(rec.Body.Len()) {
+		t.Errorf("Content-Length %q for a body of %d bytes", cl, rec.Body.Len())
+	}
 	var pretty bytes.Buffer
 	if err := json.Indent(&pretty, rec.Body.Bytes(), "  ", "  "); err != nil {
 		t.Fatalf("response is not JSON: %v\n%s", err, rec.Body.String())

@@ -84,31 +84,40 @@ type response struct {
 	Extensions json.RawMessage // a JSON object, or nil
 }
 
-// encode writes the body with data as is: it is already valid JSON, and encoding/json would
+// encode returns the body with data as is: it is already valid JSON, and encoding/json would
 // scan and copy all of it again.
 func (b response) encode() ([]byte, error) {
-	out := make([]byte, 0, len(b.Data)+64)
-	out = append(out, '{')
+	head, data, tail, err := b.parts()
+	if err != nil {
+		return nil, err
+	}
+	return append(append(head, data...), tail...), nil
+}
+
+// parts returns the body as what comes before data, data itself and what follows it, so
+// that write can send a page without copying it into one more buffer.
+func (b response) parts() (head, data, tail []byte, err error) {
+	head = append(make([]byte, 0, 64), '{')
 	if len(b.Errors) > 0 {
 		errs, err := json.Marshal(b.Errors)
 		if err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
-		out = append(append(out, `"errors":`...), errs...)
+		head = append(append(head, `"errors":`...), errs...)
 	}
 	if b.Data != nil {
 		if len(b.Errors) > 0 {
-			out = append(out, ',')
+			head = append(head, ',')
 		}
-		out = append(append(out, `"data":`...), b.Data...)
+		head = append(head, `"data":`...)
 	}
 	if len(b.Extensions) > 0 {
-		if len(out) > 1 {
-			out = append(out, ',')
+		if len(head) > 1 || b.Data != nil {
+			tail = append(tail, ',')
 		}
-		out = append(append(out, `"extensions":`...), b.Extensions...)
+		tail = append(append(tail, `"extensions":`...), b.Extensions...)
 	}
-	return append(out, '}'), nil
+	return head, b.Data, append(tail, '}'), nil
 }
 
 type errorEntry struct {
@@ -421,11 +430,13 @@ func (h *graphqlHandler) write(w http.ResponseWriter, r *http.Request, status in
 	if acceptsGraphQLResponse(r) {
 		ct = graphqlResponseType + "; charset=utf-8"
 	}
-	b, err := body.encode()
+	head, data, tail, err := body.parts()
 	if err != nil {
 		h.o.Log.ErrorContext(r.Context(), "encode response", "error", err.Error())
-		status, b = http.StatusInternalServerError, []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
+		status, head, data, tail = http.StatusInternalServerError, []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`), nil, nil
 	}
+	n := len(head) + len(data) + len(tail)
+	w.Header().Set("Content-Length", strconv.Itoa(n))
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -438,7 +449,13 @@ func (h *graphqlHandler) write(w http.ResponseWriter, r *http.Request, status in
 		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
 	}
 	w.WriteHeader(status)
-	if _, err := w.Write(b); err != nil {
-		h.o.Log.InfoContext(r.Context(), "response not delivered", "error", err.Error(), "bytes", len(b))
+	for _, b := range [3][]byte{head, data, tail} {
+		if len(b) == 0 {
+			continue
+		}
+		if _, err := w.Write(b); err != nil {
+			h.o.Log.InfoContext(r.Context(), "response not delivered", "error", err.Error(), "bytes", n)
+			return
+		}
 	}
 }
