@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/graphql-go/graphql/language/ast"
+	"github.com/viewgate/viewgate/reader"
 )
 
 // graphql-go returns data as Go maps, which lose the order of the query's fields; the GraphQL
@@ -27,6 +28,17 @@ func orderedJSON(doc *ast.Document, opName string, data any) ([]byte, error) {
 		}
 	}
 	var buf bytes.Buffer
+	if m, ok := data.(map[string]any); ok {
+		// Connections arrive encoded already: size the buffer for them once.
+		n := 2
+		for k, v := range m {
+			n += len(k) + 4
+			if raw, ok := v.(json.RawMessage); ok {
+				n += len(raw)
+			}
+		}
+		buf.Grow(n)
+	}
 	if err := o.encode(&buf, data, root); err != nil {
 		return nil, err
 	}
@@ -64,8 +76,7 @@ func (o orderer) encode(buf *bytes.Buffer, v any, sets []*ast.SelectionSet) erro
 				buf.WriteByte(',')
 			}
 			n++
-			kb, _ := json.Marshal(k)
-			buf.Write(kb)
+			buf.Write(reader.AppendJSONString(buf.AvailableBuffer(), k))
 			buf.WriteByte(':')
 			if err := o.encode(buf, val, subs[k]); err != nil {
 				return err
