@@ -53,6 +53,9 @@ type Options struct {
 	// FullExecution runs every document on the full schema, where graphql-go completes each
 	// field, instead of the execution schema; tests compare the two paths.
 	FullExecution bool
+	// Interpreted runs every document on the execution schema through graphql-go's executor,
+	// without compiling any (server.GraphQLOptions.Interpreted); tests compare the paths.
+	Interpreted bool
 	// QuotaKeyPrefix prefixes the quota store's keys (default "vg:q"); tests sharing one Redis
 	// set their own.
 	QuotaKeyPrefix string
@@ -331,7 +334,7 @@ func (g *Gateway) routes() http.Handler {
 	}
 	mux := http.NewServeMux()
 	gql := server.GraphQLOptions{
-		Schema: g.schema, Exec: exec, Auth: g.authn, Log: g.log, Timeout: lim.RequestTimeout, Now: g.o.Now,
+		Schema: g.schema, Exec: exec, Interpreted: g.o.Interpreted, Auth: g.authn, Log: g.log, Timeout: lim.RequestTimeout, Now: g.o.Now,
 		Plan: plan.Options{Catalog: g.cat, DefaultPageSize: lim.DefaultPageSize, Weights: g.weights(),
 			ClassOf: g.classOf, ScanUnits: g.scanUnits},
 		Budget: plan.Budget{MaxCost: lim.MaxCost, MaxRootFields: lim.MaxRootFields, MaxRows: lim.MaxRows},

@@ -19,10 +19,11 @@ import (
 // document is a parsed and validated query, cached by its text.
 type document struct {
 	ast         *ast.Document
-	introspects bool                       // selects __schema or __type, which only the full schema answers
-	errs        []gqlerrors.FormattedError // parse or validation errors; the document must not run
-	reason      error                      // errRequest or errTooComplex when errs is set
-	weight      int                        // estimated bytes it holds in memory, for the cache
+	introspects bool                                   // selects __schema or __type, which only the full schema answers
+	errs        []gqlerrors.FormattedError             // parse or validation errors; the document must not run
+	reason      error                                  // errRequest or errTooComplex when errs is set
+	weight      int                                    // estimated bytes it holds in memory, for the cache
+	compiled    map[*ast.OperationDefinition]*compiled // operations that run without graphql-go's executor
 }
 
 // Limits bounds what a request may ask for and hold.

@@ -72,9 +72,13 @@ func runGolden(t *testing.T, s *stack, dir string, write bool) {
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s (-want +got):\n%s", dir, diff)
 	}
-	// graphql-go's own completion must give the same bytes as the fast path.
+	// graphql-go's own completion, and its executor on the execution schema, must give the
+	// same bytes as the compiled operations.
 	if diff := cmp.Diff(string(want), string(exchange(t, s, s.full, key, body))); diff != "" {
 		t.Errorf("%s: the full graphql-go path differs (-want +got):\n%s", dir, diff)
+	}
+	if diff := cmp.Diff(string(want), string(exchange(t, s, s.interpreted, key, body))); diff != "" {
+		t.Errorf("%s: graphql-go's executor on the execution schema differs (-want +got):\n%s", dir, diff)
 	}
 }
 

@@ -34,6 +34,9 @@ type Authenticator interface {
 type GraphQLOptions struct {
 	Schema   graphql.Schema  // validates documents and answers introspection
 	Exec     *graphql.Schema // optional: runs documents that do not introspect (schema.NewExec)
+	// Interpreted runs every document on Exec through graphql-go's executor instead of
+	// compiling those that can be (compiled.go); tests compare the two.
+	Interpreted bool
 	Auth     Authenticator
 	Limits   Limits
 	Timeout  time.Duration // per request, on top of the statement timeout
@@ -170,6 +173,9 @@ func (h *graphqlHandler) answer(ctx context.Context, w http.ResponseWriter, r *h
 		if doc, err = prepare(ctx, &h.o.Schema, p.Query, h.o.Limits); err != nil {
 			return h.refuse(ctx, w, r, fmt.Errorf("prepare the document: %w", err))
 		}
+		if !h.o.Interpreted {
+			doc.compiled = compile(h.o.Exec, doc)
+		}
 		h.cache.put(p.Query, doc)
 	}
 	if doc.errs != nil {
@@ -198,25 +204,33 @@ func (h *graphqlHandler) answer(ctx context.Context, w http.ResponseWriter, r *h
 	if h.o.Context != nil {
 		ctx = h.o.Context(ctx)
 	}
-	run := h.o.Schema
-	if h.o.Exec != nil && !doc.introspects {
-		run = *h.o.Exec
-	}
-	res := graphql.Execute(graphql.ExecuteParams{Schema: run, AST: doc.ast, OperationName: p.OperationName, Args: p.Variables, Context: ctx})
-	status, out := http.StatusOK, response{Extensions: costExtension(pl, decision)}
-	if res.Data != nil {
-		data, err := orderedJSON(doc.ast, p.OperationName, res.Data)
-		if err != nil {
-			h.o.Log.ErrorContext(ctx, "encode data", "error", err.Error())
-			return h.refuse(ctx, w, r, err)
+	var res *graphql.Result
+	var data json.RawMessage
+	if c := doc.compiled[op]; c != nil {
+		res = &graphql.Result{}
+		data, res.Errors = c.run(ctx)
+	} else {
+		run := h.o.Schema
+		if h.o.Exec != nil && !doc.introspects {
+			run = *h.o.Exec
 		}
+		res = graphql.Execute(graphql.ExecuteParams{Schema: run, AST: doc.ast, OperationName: p.OperationName, Args: p.Variables, Context: ctx})
+		if res.Data != nil {
+			if data, err = orderedJSON(doc.ast, p.OperationName, res.Data); err != nil {
+				h.o.Log.ErrorContext(ctx, "encode data", "error", err.Error())
+				return h.refuse(ctx, w, r, err)
+			}
+		}
+	}
+	status, out := http.StatusOK, response{Extensions: costExtension(pl, decision)}
+	if data != nil {
 		if max := h.o.Limits.MaxResponseBytes; max > 0 && int64(len(data)) > max {
 			return h.refuse(ctx, w, r, fmt.Errorf("%w: the answer is %d bytes, over the limit of %d; ask for fewer rows or columns", errTooComplex, len(data), max))
 		}
 		out.Data = data
 	}
 	for _, fe := range res.Errors {
-		c, cause := cause(fe, res.Data == nil)
+		c, cause := cause(fe, data == nil)
 		switch c.code {
 		case fault.Internal:
 			h.o.Log.ErrorContext(ctx, "graphql execution failed", "error", cause.Error())

@@ -44,8 +44,10 @@ var engines = []string{"sqlite", "postgres", "mariadb"}
 type stack struct {
 	h    http.Handler // the production path: documents run on the execution schema
 	full http.Handler // graphql-go completes every field (what introspecting documents get)
-	qlog *bytes.Buffer
-	log  *bytes.Buffer
+	// interpreted runs the execution schema through graphql-go's executor, compiling nothing
+	interpreted http.Handler
+	qlog        *bytes.Buffer
+	log         *bytes.Buffer
 }
 
 func newStack(t *testing.T, engine string) *stack {
@@ -119,10 +121,11 @@ func newStackConfig(t *testing.T, src *replica.Source, catalog []byte, authn ser
 	}
 	cfg.Limits.DocCacheSize = 100
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: s.log}, nil))
-	handler := func(full bool) http.Handler {
+	handler := func(full, interpreted bool) http.Handler {
 		o := gateway.Options{
 			Config: cfg, Catalog: cat, Log: log, Stderr: &lockedWriter{w: s.qlog},
 			Sources: map[string]gateway.Source{demo.SourceName: src}, Auth: authn, FullExecution: full,
+			Interpreted: interpreted,
 		}
 		if edit != nil {
 			edit(&o)
@@ -134,7 +137,7 @@ func newStackConfig(t *testing.T, src *replica.Source, catalog []byte, authn ser
 		t.Cleanup(g.Close)
 		return g.Handler()
 	}
-	s.h, s.full = handler(false), handler(true)
+	s.h, s.full, s.interpreted = handler(false, false), handler(true, false), handler(false, true)
 	return s
 }
 
