@@ -3,7 +3,6 @@ package quota
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -21,24 +20,26 @@ func (d *Decision) SetHeaders(h http.Header) {
 	if d == nil || len(d.Windows) == 0 {
 		return
 	}
-	var policy, state strings.Builder
-	for i, w := range d.Windows {
+	// Both values in one string (every answer carries them): the policy, then the state.
+	b := make([]byte, 0, 96*len(d.Windows))
+	name := func(i int, w WindowState) {
 		if i > 0 {
-			policy.WriteString(", ")
-			state.WriteString(", ")
+			b = append(b, ", "...)
 		}
-		name := strconv.Quote(string(w.Class) + "-" + w.Scope + "-" + w.Window)
-		policy.WriteString(name)
-		policy.WriteString(";q=")
-		policy.WriteString(strconv.FormatInt(w.Limit, 10))
-		policy.WriteString(";w=")
-		policy.WriteString(strconv.FormatInt(int64(w.Period/time.Second), 10))
-		state.WriteString(name)
-		state.WriteString(";r=")
-		state.WriteString(strconv.FormatInt(w.Remaining, 10))
-		state.WriteString(";t=")
-		state.WriteString(strconv.FormatInt(int64(retryAfter(w.ResetAt, d.at)/time.Second), 10))
+		b = strconv.AppendQuote(b, string(w.Class)+"-"+w.Scope+"-"+w.Window)
 	}
-	h.Set("RateLimit-Policy", policy.String())
-	h.Set("RateLimit", state.String())
+	for i, w := range d.Windows {
+		name(i, w)
+		b = strconv.AppendInt(append(b, ";q="...), w.Limit, 10)
+		b = strconv.AppendInt(append(b, ";w="...), int64(w.Period/time.Second), 10)
+	}
+	cut := len(b)
+	for i, w := range d.Windows {
+		name(i, w)
+		b = strconv.AppendInt(append(b, ";r="...), w.Remaining, 10)
+		b = strconv.AppendInt(append(b, ";t="...), int64(retryAfter(w.ResetAt, d.at)/time.Second), 10)
+	}
+	all := string(b)
+	h.Set("RateLimit-Policy", all[:cut])
+	h.Set("RateLimit", all[cut:])
 }
