@@ -32,17 +32,17 @@ type Authenticator interface {
 
 // GraphQLOptions configures the GraphQL endpoint.
 type GraphQLOptions struct {
-	Schema   graphql.Schema  // validates documents and answers introspection
-	Exec     *graphql.Schema // optional: runs documents that do not introspect (schema.NewExec)
+	Schema graphql.Schema  // validates documents and answers introspection
+	Exec   *graphql.Schema // optional: runs documents that do not introspect (schema.NewExec)
 	// Interpreted runs every document on Exec through graphql-go's executor instead of
 	// compiling those that can be (compiled.go); tests compare the two.
 	Interpreted bool
-	Auth     Authenticator
-	Limits   Limits
-	Timeout  time.Duration // per request, on top of the statement timeout
-	Log      *slog.Logger
-	Failures *auth.FailureLog // authentication failures; nil: 10 lines at once per reason, then 1/s
-	Now      func() time.Time
+	Auth        Authenticator
+	Limits      Limits
+	Timeout     time.Duration // per request, on top of the statement timeout
+	Log         *slog.Logger
+	Failures    *auth.FailureLog // authentication failures; nil: 10 lines at once per reason, then 1/s
+	Now         func() time.Time
 
 	Plan   plan.Options // how a document's cost is planned before it runs; a nil Catalog plans nothing
 	Budget plan.Budget  // what one request may ask for, refused before any SQL runs
