@@ -20,7 +20,8 @@ import (
 // does (coerceLiteral), and each request calls the fields' resolvers in selection order and
 // writes their JSON side by side. graphql-go would do the same work, plus a goroutine, an
 // execution context, argument coercion and a map of the results per request. Any other
-// operation runs through graphql.Execute; TestGolden runs every case both ways.
+// operation runs through graphql.Execute; TestGolden runs every case compiled, through
+// graphql.Execute on the execution schema and fully completed.
 type compiled struct {
 	fields []compiledField
 	size   int // bytes of the keys and punctuation of the data object
@@ -134,6 +135,9 @@ func (c *compiled) run(ctx context.Context) (json.RawMessage, []gqlerrors.Format
 	values := make([]json.RawMessage, len(c.fields))
 	size := c.size
 	for i := range c.fields {
+		if err := ctx.Err(); err != nil { // no statement for a request that has ended
+			return nil, []gqlerrors.FormattedError{gqlerrors.FormatError(err)}
+		}
 		v, err := c.fields[i].call(ctx)
 		if ctx.Err() != nil {
 			return nil, []gqlerrors.FormattedError{gqlerrors.FormatError(ctx.Err())}

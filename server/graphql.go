@@ -115,7 +115,7 @@ func (b response) parts() (head, data, tail []byte, err error) {
 		head = append(head, `"data":`...)
 	}
 	if len(b.Extensions) > 0 {
-		if len(head) > 1 || b.Data != nil {
+		if len(head) > 1 { // errors or data come before
 			tail = append(tail, ',')
 		}
 		tail = append(append(tail, `"extensions":`...), b.Extensions...)
@@ -204,17 +204,17 @@ func (h *graphqlHandler) answer(ctx context.Context, w http.ResponseWriter, r *h
 	if h.o.Context != nil {
 		ctx = h.o.Context(ctx)
 	}
-	var res *graphql.Result
 	var data json.RawMessage
+	var errs []gqlerrors.FormattedError
 	if c := doc.compiled[op]; c != nil {
-		res = &graphql.Result{}
-		data, res.Errors = c.run(ctx)
+		data, errs = c.run(ctx)
 	} else {
 		run := h.o.Schema
 		if h.o.Exec != nil && !doc.introspects {
 			run = *h.o.Exec
 		}
-		res = graphql.Execute(graphql.ExecuteParams{Schema: run, AST: doc.ast, OperationName: p.OperationName, Args: p.Variables, Context: ctx})
+		res := graphql.Execute(graphql.ExecuteParams{Schema: run, AST: doc.ast, OperationName: p.OperationName, Args: p.Variables, Context: ctx})
+		errs = res.Errors
 		if res.Data != nil {
 			if data, err = orderedJSON(doc.ast, p.OperationName, res.Data); err != nil {
 				h.o.Log.ErrorContext(ctx, "encode data", "error", err.Error())
@@ -229,7 +229,7 @@ func (h *graphqlHandler) answer(ctx context.Context, w http.ResponseWriter, r *h
 		}
 		out.Data = data
 	}
-	for _, fe := range res.Errors {
+	for _, fe := range errs {
 		c, cause := cause(fe, data == nil)
 		switch c.code {
 		case fault.Internal:
