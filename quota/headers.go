@@ -20,22 +20,26 @@ func (d *Decision) SetHeaders(h http.Header) {
 	if d == nil || len(d.Windows) == 0 {
 		return
 	}
-	// Both values in one string (every answer carries them): the policy, then the state.
+	// Both values in one string (every answer carries them): the policy, then the state,
+	// which repeats the policy's quoted names from where names says they are in b.
 	b := make([]byte, 0, 96*len(d.Windows))
-	name := func(i int, w WindowState) {
+	names := make([][2]int, len(d.Windows))
+	for i, w := range d.Windows {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
+		names[i][0] = len(b)
 		b = strconv.AppendQuote(b, string(w.Class)+"-"+w.Scope+"-"+w.Window)
-	}
-	for i, w := range d.Windows {
-		name(i, w)
+		names[i][1] = len(b)
 		b = strconv.AppendInt(append(b, ";q="...), w.Limit, 10)
 		b = strconv.AppendInt(append(b, ";w="...), int64(w.Period/time.Second), 10)
 	}
 	cut := len(b)
 	for i, w := range d.Windows {
-		name(i, w)
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, b[names[i][0]:names[i][1]]...)
 		b = strconv.AppendInt(append(b, ";r="...), w.Remaining, 10)
 		b = strconv.AppendInt(append(b, ";t="...), int64(retryAfter(w.ResetAt, d.at)/time.Second), 10)
 	}

@@ -15,8 +15,9 @@ import (
 
 // gcPercent is the collector's target when GOGC is not set: the heap may grow to three times
 // what is live between collections instead of two. viewgate's live heap is a few MB, so at
-// Go's default of 100 it collects every few dozen requests under load; at 200 a list request
-// on the peer benchmark costs about 15% less CPU (README, "Memory and the collector").
+// Go's default of 100 it collects every few dozen requests under load; at 200 the peer
+// benchmark's list query served a median 17% more requests per second (README, "Memory and
+// the collector").
 const gcPercent = 200
 
 func main() {
