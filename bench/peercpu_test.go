@@ -29,10 +29,9 @@ const peerRawSQL = `SELECT id, number, status, currency, amount_cents, issued_at
 // BenchmarkPeerListPostgresCPU is BenchmarkListPostgresCPU on the peer benchmark's 1M-row view
 // (../shared/peer-bench/setup-data.sh; VIEWGATE_BENCH_PEER_DSN overrides its DSN): viewgate's
 // handler serving the peer list query (also with plan_cache_mode=auto instead of the sessions'
-// default force_generic_plan), against
-// rawpgx's statement on a bare pgxpool. It
-// reports the CPU of that database's backends per request (pg-µs/op) and skips when the data
-// or /proc is not there.
+// default force_generic_plan), against rawpgx's statement on a bare pgxpool. It reports the
+// CPU of that database's backends per request (pg-µs/op) and skips when the data or /proc is
+// not there.
 //
 //	go test ./bench -run '^$' -bench PeerListPostgresCPU -benchtime 5000x -count 3
 func BenchmarkPeerListPostgresCPU(b *testing.B) {
