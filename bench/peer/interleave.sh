@@ -7,8 +7,8 @@
 #
 # usage (as root, after ../shared/peer-bench/run.sh has built rawpgx and loaded the data):
 #   bench/peer/interleave.sh ROUNDS SECONDS name=BINARY:CONFIG[:ENV=VALUE] ...
-# e.g. bench/peer/interleave.sh 5 5 gc100=/tmp/vg:/tmp/vgbench-peers/viewgate/viewgate.yaml \
-#        gc200=/tmp/vg:/tmp/vgbench-peers/viewgate/viewgate.yaml:GOGC=200
+# e.g. bench/peer/interleave.sh 5 5 gc100=/tmp/vg:/tmp/vgbench-peers/viewgate/viewgate.yaml:GOGC=100 \
+#        gc200=/tmp/vg:/tmp/vgbench-peers/viewgate/viewgate.yaml
 # CONFIG is a viewgate config like run.sh writes (its catalog beside it); SECONDS >= 4.
 set -euo pipefail
 ROUNDS=$1; DUR=$2; shift 2
