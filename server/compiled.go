@@ -13,25 +13,41 @@ import (
 )
 
 // A compiled operation runs a cached document's root fields without graphql-go's executor:
-// an operation that declares no variables, whose root selections are plain fields (no
-// fragment, directive or __typename) of the execution schema that each return an encoded
-// connection or aggregate, has arguments that depend on the document alone. They are
-// coerced once, when the document is prepared, exactly as graphql-go's getArgumentValues
-// does (coerceLiteral), and each request calls the fields' resolvers in selection order and
-// writes their JSON side by side. graphql-go would do the same work, plus a goroutine, an
-// execution context, argument coercion and a map of the results per request. Any other
-// operation runs through graphql.Execute; TestGolden runs every case compiled, through
-// graphql.Execute on the execution schema and fully completed.
+// an operation whose root selections are plain fields (no fragment, directive or
+// __typename) of the execution schema that each return an encoded connection or aggregate.
+// Arguments that hold no variable are coerced once, when the document is prepared, exactly
+// as graphql-go's getArgumentValues does (coerceLiteral); a request's variables are coerced
+// as graphql-go's getVariableValues does (coerceValue), and the arguments that hold them are
+// then coerced per request. Variables that graphql-go would refuse make the request run
+// through graphql.Execute instead, so its errors are graphql-go's own. Each request calls
+// the fields' resolvers in selection order and writes their JSON side by side. graphql-go
+// would do the same work, plus a goroutine, an execution context, argument coercion and a
+// map of the results per request. Any other operation runs through graphql.Execute;
+// TestGolden runs every case compiled, through graphql.Execute on the execution schema and
+// fully completed.
 type compiled struct {
+	vars   []compiledVar // the operation's variables, as declared
 	fields []compiledField
 	size   int // bytes of the keys and punctuation of the data object
+}
+
+// compiledVar is a declared variable with its type in the execution schema.
+type compiledVar struct {
+	name string
+	typ  graphql.Input
+	def  ast.Value // the default literal; nil: none
 }
 
 type compiledField struct {
 	key     string // the response key: the alias or the field name
 	resolve graphql.FieldResolveFn
-	params  graphql.ResolveParams // Context is set per request
+	params  graphql.ResolveParams // Context and VariableValues are set per request
 	nodes   []ast.Node            // for errors' locations
+	// args and argASTs are the field's arguments when they hold a variable (dynamic):
+	// params.Args is then coerced per request.
+	dynamic bool
+	argDefs []*graphql.Argument
+	argASTs []*ast.Argument
 }
 
 // encodedConnection is the name of schema.NewExec's scalar for root fields that return JSON.
@@ -67,13 +83,22 @@ func compile(exec *graphql.Schema, doc *document) map[*ast.OperationDefinition]*
 
 func compileOperation(exec *graphql.Schema, op *ast.OperationDefinition, frags map[string]ast.Definition) *compiled {
 	query := exec.QueryType()
-	if op.Operation != ast.OperationTypeQuery || len(op.VariableDefinitions) > 0 || len(op.Directives) > 0 ||
-		op.SelectionSet == nil || query == nil {
+	if op.Operation != ast.OperationTypeQuery || len(op.Directives) > 0 || op.SelectionSet == nil || query == nil {
 		return nil
 	}
 	c := &compiled{size: 2}
+	for _, def := range op.VariableDefinitions {
+		if def == nil || def.Variable == nil || def.Variable.Name == nil {
+			return nil
+		}
+		t, ok := typeOf(exec, def.Type).(graphql.Input)
+		if !ok || t == nil || !graphql.IsInputType(t) {
+			return nil // graphql-go reports it
+		}
+		c.vars = append(c.vars, compiledVar{name: def.Variable.Name.Value, typ: t, def: def.DefaultValue})
+	}
 	seen := map[string]bool{}
-	vars := map[string]any{} // graphql-go's variable values for an operation that declares none
+	noVars := map[string]any{} // graphql-go's variable values for an operation that declares none
 	for _, sel := range op.SelectionSet.Selections {
 		f, ok := sel.(*ast.Field)
 		if !ok || f.Name == nil || len(f.Directives) > 0 {
@@ -91,31 +116,55 @@ func compileOperation(exec *graphql.Schema, op *ast.OperationDefinition, frags m
 		if def == nil || def.Resolve == nil || !encodes(def.Type) {
 			return nil
 		}
-		args, ok := argumentValues(def.Args, f.Arguments)
-		if !ok {
-			return nil
+		cf := compiledField{key: key, resolve: def.Resolve}
+		for _, a := range f.Arguments {
+			if a != nil && holdsVariable(a.Value) {
+				cf.dynamic, cf.argDefs, cf.argASTs = true, def.Args, f.Arguments
+				break
+			}
+		}
+		var args map[string]any
+		if !cf.dynamic {
+			args = argumentValues(def.Args, f.Arguments, noVars)
 		}
 		fieldASTs := []*ast.Field{f}
-		c.fields = append(c.fields, compiledField{
-			key:     key,
-			resolve: def.Resolve,
-			params: graphql.ResolveParams{
-				Source: map[string]any{},
-				Args:   args,
-				Info: graphql.ResolveInfo{
-					FieldName: f.Name.Value, FieldASTs: fieldASTs, Path: (*graphql.ResponsePath)(nil).WithKey(key),
-					ReturnType: def.Type, ParentType: query, Schema: *exec, Fragments: frags,
-					Operation: op, VariableValues: vars,
-				},
+		cf.params = graphql.ResolveParams{
+			Source: map[string]any{},
+			Args:   args,
+			Info: graphql.ResolveInfo{
+				FieldName: f.Name.Value, FieldASTs: fieldASTs, Path: (*graphql.ResponsePath)(nil).WithKey(key),
+				ReturnType: def.Type, ParentType: query, Schema: *exec, Fragments: frags,
+				Operation: op, VariableValues: noVars,
 			},
-			nodes: graphql.FieldASTsToNodeASTs(fieldASTs),
-		})
+		}
+		cf.nodes = graphql.FieldASTsToNodeASTs(fieldASTs)
+		c.fields = append(c.fields, cf)
 		c.size += len(key) + 4
 	}
 	if len(c.fields) == 0 {
 		return nil
 	}
 	return c
+}
+
+// variables is graphql-go's getVariableValues for inputs that it accepts: each declared
+// variable's input coerced by its type, or its default when the input is null or missing.
+// It reports false when graphql-go would refuse an input; the request then runs through
+// graphql.Execute, which says why.
+func (c *compiled) variables(inputs map[string]any) (map[string]any, bool) {
+	out := make(map[string]any, len(c.vars))
+	for _, v := range c.vars {
+		in := inputs[v.name]
+		if !validInput(in, v.typ) {
+			return nil, false
+		}
+		if nullish(in) && v.def != nil {
+			out[v.name] = coerceLiteral(v.def, v.typ, nil)
+			continue
+		}
+		out[v.name] = coerceValue(v.typ, in)
+	}
+	return out, true
 }
 
 // encodes reports whether a field of type t returns its JSON already encoded.
@@ -131,14 +180,15 @@ func encodes(t graphql.Output) bool {
 // run calls the resolvers in selection order and returns the data object, or the error that
 // graphql-go would return alone: a non-null root field that fails takes the whole data with
 // it, and so does the request's context ending.
-func (c *compiled) run(ctx context.Context) (json.RawMessage, []gqlerrors.FormattedError) {
+// vars are the request's variables as variables returned them.
+func (c *compiled) run(ctx context.Context, vars map[string]any) (json.RawMessage, []gqlerrors.FormattedError) {
 	values := make([]json.RawMessage, len(c.fields))
 	size := c.size
 	for i := range c.fields {
 		if err := ctx.Err(); err != nil { // no statement for a request that has ended
 			return nil, []gqlerrors.FormattedError{gqlerrors.FormatError(err)}
 		}
-		v, err := c.fields[i].call(ctx)
+		v, err := c.fields[i].call(ctx, vars)
 		if ctx.Err() != nil {
 			return nil, []gqlerrors.FormattedError{gqlerrors.FormatError(ctx.Err())}
 		}
@@ -161,7 +211,7 @@ func (c *compiled) run(ctx context.Context) (json.RawMessage, []gqlerrors.Format
 
 // call runs one field's resolver as graphql-go's resolveField and completeValue would,
 // panics included, and returns its JSON or the located error.
-func (f *compiledField) call(ctx context.Context) (v json.RawMessage, err error) {
+func (f *compiledField) call(ctx context.Context, vars map[string]any) (v json.RawMessage, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			v, err = nil, graphql.NewLocatedErrorWithPath(r, f.nodes, f.params.Info.Path.AsArray())
@@ -169,6 +219,12 @@ func (f *compiledField) call(ctx context.Context) (v json.RawMessage, err error)
 	}()
 	p := f.params
 	p.Context = ctx
+	if len(vars) > 0 {
+		p.Info.VariableValues = vars
+	}
+	if f.dynamic {
+		p.Args = argumentValues(f.argDefs, f.argASTs, vars)
+	}
 	res, rerr := f.resolve(p)
 	if rerr != nil {
 		return nil, graphql.NewLocatedErrorWithPath(rerr, f.nodes, f.params.Info.Path.AsArray())
@@ -190,10 +246,9 @@ func (f *compiledField) call(ctx context.Context) (v json.RawMessage, err error)
 		f.params.Info.ParentType.Name()+"."+f.params.Info.FieldName+".", f.nodes, f.params.Info.Path.AsArray())
 }
 
-// argumentValues is graphql-go's getArgumentValues for arguments that hold no variable: the
-// literal of each argument coerced by its type, else the argument's default, leaving out
-// what is null. It reports false when an argument holds a variable.
-func argumentValues(defs []*graphql.Argument, asts []*ast.Argument) (map[string]any, bool) {
+// argumentValues is graphql-go's getArgumentValues: the value of each argument coerced by
+// its type, else the argument's default, leaving out what is null.
+func argumentValues(defs []*graphql.Argument, asts []*ast.Argument, vars map[string]any) map[string]any {
 	byName := map[string]*ast.Argument{}
 	for _, a := range asts {
 		if a.Name != nil {
@@ -206,10 +261,7 @@ func argumentValues(defs []*graphql.Argument, asts []*ast.Argument) (map[string]
 		if a, ok := byName[def.PrivateName]; ok {
 			lit = a.Value
 		}
-		if holdsVariable(lit) {
-			return nil, false
-		}
-		v := coerceLiteral(lit, def.Type)
+		v := coerceLiteral(lit, def.Type, vars)
 		if nullish(v) {
 			v = def.DefaultValue
 		}
@@ -217,26 +269,33 @@ func argumentValues(defs []*graphql.Argument, asts []*ast.Argument) (map[string]
 			out[def.PrivateName] = v
 		}
 	}
-	return out, true
+	return out
 }
 
-// coerceLiteral is graphql-go's valueFromAST for a value without variables.
-func coerceLiteral(v ast.Value, t graphql.Input) any {
+// coerceLiteral is graphql-go's valueFromAST: a variable stands for its value in vars, taken
+// as coerced already.
+func coerceLiteral(v ast.Value, t graphql.Input, vars map[string]any) any {
 	if v == nil {
 		return nil
 	}
+	if x, ok := v.(*ast.Variable); ok {
+		if x.Name == nil || vars == nil {
+			return nil
+		}
+		return vars[x.Name.Value]
+	}
 	switch t := t.(type) {
 	case *graphql.NonNull:
-		return coerceLiteral(v, t.OfType)
+		return coerceLiteral(v, t.OfType, vars)
 	case *graphql.List:
 		values := []any{}
 		if list, ok := v.(*ast.ListValue); ok {
 			for _, item := range list.Values {
-				values = append(values, coerceLiteral(item, t.OfType))
+				values = append(values, coerceLiteral(item, t.OfType, vars))
 			}
 			return values
 		}
-		return append(values, coerceLiteral(v, t.OfType))
+		return append(values, coerceLiteral(v, t.OfType, vars))
 	case *graphql.InputObject:
 		obj, ok := v.(*ast.ObjectValue)
 		if !ok {
@@ -252,7 +311,7 @@ func coerceLiteral(v ast.Value, t graphql.Input) any {
 		for name, field := range t.Fields() {
 			var value any
 			if f, ok := given[name]; ok {
-				value = coerceLiteral(f.Value, field.Type)
+				value = coerceLiteral(f.Value, field.Type, vars)
 			} else {
 				value = field.DefaultValue
 			}
@@ -267,6 +326,97 @@ func coerceLiteral(v ast.Value, t graphql.Input) any {
 		return t.ParseLiteral(v)
 	}
 	return nil
+}
+
+// coerceValue is graphql-go's coerceValue: a variable's input, which validInput accepted,
+// coerced by its type.
+func coerceValue(t graphql.Input, v any) any {
+	if nullish(v) {
+		return nil
+	}
+	switch t := t.(type) {
+	case *graphql.NonNull:
+		return coerceValue(t.OfType, v)
+	case *graphql.List:
+		values := []any{}
+		if r := reflect.ValueOf(v); r.Kind() == reflect.Slice {
+			for i := range r.Len() {
+				values = append(values, coerceValue(t.OfType, r.Index(i).Interface()))
+			}
+			return values
+		}
+		return append(values, coerceValue(t.OfType, v))
+	case *graphql.InputObject:
+		given, _ := v.(map[string]any)
+		out := map[string]any{}
+		for name, field := range t.Fields() {
+			value := coerceValue(field.Type, given[name])
+			if nullish(value) {
+				value = field.DefaultValue
+			}
+			if !nullish(value) {
+				out[name] = value
+			}
+		}
+		return out
+	case *graphql.Scalar:
+		if parsed := t.ParseValue(v); !nullish(parsed) {
+			return parsed
+		}
+	case *graphql.Enum:
+		if parsed := t.ParseValue(v); !nullish(parsed) {
+			return parsed
+		}
+	}
+	return nil
+}
+
+// validInput is graphql-go's isValidInputValue without its messages: whether a variable's
+// input is accepted for its type.
+func validInput(v any, t graphql.Input) bool {
+	if nullish(v) {
+		_, required := t.(*graphql.NonNull)
+		return !required
+	}
+	switch t := t.(type) {
+	case *graphql.NonNull:
+		return validInput(v, t.OfType)
+	case *graphql.List:
+		r := reflect.ValueOf(v)
+		if r.Kind() == reflect.Ptr {
+			r = r.Elem()
+		}
+		if r.Kind() == reflect.Slice {
+			for i := range r.Len() {
+				if !validInput(r.Index(i).Interface(), t.OfType) {
+					return false
+				}
+			}
+			return true
+		}
+		return validInput(v, t.OfType)
+	case *graphql.InputObject:
+		given, ok := v.(map[string]any)
+		if !ok {
+			return false
+		}
+		fields := t.Fields()
+		for name := range given {
+			if fields[name] == nil {
+				return false
+			}
+		}
+		for name, field := range fields {
+			if !validInput(given[name], field.Type) {
+				return false
+			}
+		}
+	case *graphql.Scalar:
+		return !nullish(t.ParseValue(v))
+	case *graphql.Enum:
+		return !nullish(t.ParseValue(v))
+	}
+	return true
 }
 
 // holdsVariable reports whether a value literal refers to a variable anywhere.

@@ -206,8 +206,16 @@ func (h *graphqlHandler) answer(ctx context.Context, w http.ResponseWriter, r *h
 	}
 	var data json.RawMessage
 	var errs []gqlerrors.FormattedError
-	if c := doc.compiled[op]; c != nil {
-		data, errs = c.run(ctx)
+	c := doc.compiled[op]
+	var vars map[string]any
+	if c != nil {
+		var ok bool
+		if vars, ok = c.variables(p.Variables); !ok {
+			c = nil // graphql.Execute says what is wrong with them
+		}
+	}
+	if c != nil {
+		data, errs = c.run(ctx, vars)
 	} else {
 		run := h.o.Schema
 		if h.o.Exec != nil && !doc.introspects {
