@@ -17,76 +17,6 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
-// wireSetup is a view of awkward values in every Postgres type the fast path formats and in
-// the types it leaves to the generic decoding, one value list per column cycled over 24 rows.
-const wireSetup = `
-CREATE VIEW v_edge AS SELECT
-  g::bigint AS id,
-  (ARRAY[0, -32768, 32767, NULL, 7])[1 + g % 5]::smallint AS small,
-  (ARRAY[0, -2147483648, 2147483647, NULL, 42])[1 + g % 5]::int AS medium,
-  (ARRAY[0, -9223372036854775808, 9223372036854775807, NULL, 3000000000, -3000000000])[1 + g % 6]::bigint AS big,
-  (ARRAY[0, 3000000000, -3000000001, NULL, 2147483647])[1 + g % 5]::bigint AS narrow,
-  (ARRAY[NULL, '', 'plain', '"quoted", with comma', E'line\nbreak', E'cr\r\nlf', '=SUM(A1)', '+1', '-5', '@x',
-         E'\ttab', E'\rcr', '#hash', 'hÄmä ☃ 😀', '<&>', E'\u2028\u2029', E'back\\slash', E'ctl\x01', ' spaced '])[1 + g % 19]::text AS note,
-  (ARRAY['v', NULL, '', '=v', 'ünï'])[1 + g % 5]::varchar(10) AS code,
-  (ARRAY['ab', NULL, 'abcde', ''])[1 + g % 4]::char(5) AS fixed,
-  (ARRAY[0.5, NULL, -12345678.99, 0, 100])[1 + g % 5]::numeric(12,2) AS amount,
-  (ARRAY[1.5, NULL, 1e-7, 1e21, 'NaN', 'Infinity', '-Infinity', -0.0, 123456789.125, 0.1])[1 + g % 10]::float8 AS ratio,
-  (ARRAY[true, false, NULL])[1 + g % 3] AS flag,
-  (ARRAY['2024-02-29 12:34:56.123456+00', NULL, '1900-01-01 00:00:00+00', '1969-12-31 23:59:59.999999+00',
-         '0001-01-01 00:00:00+00', '9999-12-31 23:59:59.999999+00', '2000-01-01 00:00:00+05', '2021-06-01 10:00:00.5+00'])[1 + g % 8]::timestamptz AS at,
-  (ARRAY['2024-02-29 12:34:56.123456', NULL, '1960-05-05 05:05:05.000001', '2000-01-01 00:00:00'])[1 + g % 4]::timestamp AS local,
-  (ARRAY['2024-02-29', NULL, '1900-01-01'])[1 + g % 3]::date AS day,
-  (ARRAY['A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', NULL])[1 + g % 2]::uuid AS ref,
-  (ARRAY['{"b": 1, "a": [1, 2]}', NULL, '"x"'])[1 + g % 3]::jsonb AS meta,
-  (ARRAY['ann@example.com', NULL, ''])[1 + g % 3]::text AS email,
-  (ARRAY['+41 79 000', NULL])[1 + g % 2]::text AS phone,
-  (ARRAY[5, NULL])[1 + g % 2]::int AS secret
-FROM generate_series(1, 24) g;
-CREATE VIEW v_infinite AS SELECT 1::bigint AS id, 'infinity'::timestamptz AS at;
-`
-
-const wireCatalog = `views:
-  - name: Edge
-    field: edges
-    source: s
-    relation: v_edge
-    key: [id]
-    default_order: [{column: id}]
-    roles: [r]
-    export: true
-    columns:
-      - {name: id, type: bigint, nullable: false}
-      - {name: small, type: int}
-      - {name: medium, type: int}
-      - {name: big, type: bigint}
-      - {name: narrow, type: int}
-      - {name: note, type: text}
-      - {name: code, type: text}
-      - {name: fixed, type: text}
-      - {name: amount, type: decimal, scale: 2}
-      - {name: ratio, type: float}
-      - {name: flag, type: bool}
-      - {name: at, type: timestamp}
-      - {name: local, type: timestamp}
-      - {name: day, type: date}
-      - {name: ref, type: uuid}
-      - {name: meta, type: json}
-      - {name: email, type: text, pii: mask}
-      - {name: phone, type: text, pii: hash}
-      - {name: secret, type: int, pii: mask}
-  - name: Infinite
-    field: infinites
-    source: s
-    relation: v_infinite
-    key: [id]
-    roles: [r]
-    export: true
-    columns:
-      - {name: id, type: bigint, nullable: false}
-      - {name: at, type: timestamp}
-`
-
 // wireReader returns a reader over a fresh Postgres database holding wireSetup.
 func wireReader(t *testing.T) (*reader.Reader, *views.Catalog) {
 	t.Helper()
@@ -96,10 +26,10 @@ func wireReader(t *testing.T) (*reader.Reader, *views.Catalog) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(wireSetup); err != nil {
+	if _, err := db.Exec(dbtest.EdgeSQL); err != nil {
 		t.Fatal(err)
 	}
-	cat, err := views.ParseCatalog([]byte(wireCatalog))
+	cat, err := views.ParseCatalog([]byte(dbtest.EdgeCatalog))
 	if err != nil {
 		t.Fatal(err)
 	}

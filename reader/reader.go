@@ -312,20 +312,13 @@ const slabRows = 64
 
 // run executes one statement, reads at most limit rows and writes the query-log entry.
 func (r *Reader) run(ctx context.Context, src Source, who *auth.Principal, q *views.Query, st *views.Statement, limit int) ([][]any, error) {
-	sctx, cancel, budget, err := statementContext(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("query %s: %w", q.View.Field, err)
-	}
-	defer cancel()
-	sctx, trace := r.traced(sctx, q.View.Field)
-	start := r.o.Now()
 	var out [][]any
-	err = src.Runner.Query(sctx, st.SQL, st.Args, func(rows replica.Rows) error {
+	err := r.runWith(ctx, src, who, q, st, func(rows replica.Rows) (int, error) {
 		dests := st.Dests()
 		var slab []any // rows are cut from slabs of up to slabRows rows: one allocation, not one a row
 		for len(out) < limit && rows.Next() {
 			if err := rows.Scan(dests...); err != nil {
-				return fmt.Errorf("scan %s: %w", q.View.Field, err)
+				return len(out), fmt.Errorf("scan %s: %w", q.View.Field, err)
 			}
 			if len(slab) < len(dests) {
 				slab = make([]any, min(limit-len(out), slabRows)*len(dests))
@@ -336,11 +329,33 @@ func (r *Reader) run(ctx context.Context, src Source, who *auth.Principal, q *vi
 			row := slab[:len(dests):len(dests)]
 			slab = slab[len(dests):]
 			if err := st.DecodeInto(row, dests); err != nil {
-				return err
+				return len(out), err
 			}
 			out = append(out, row)
 		}
-		return rows.Err()
+		return len(out), rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// runWith executes one statement, hands its rows to read, which returns how many it read,
+// and writes the query-log entry.
+func (r *Reader) runWith(ctx context.Context, src Source, who *auth.Principal, q *views.Query, st *views.Statement, read func(replica.Rows) (int, error)) error {
+	sctx, cancel, budget, err := statementContext(ctx)
+	if err != nil {
+		return fmt.Errorf("query %s: %w", q.View.Field, err)
+	}
+	defer cancel()
+	sctx, trace := r.traced(sctx, q.View.Field)
+	start := r.o.Now()
+	n := 0
+	err = src.Runner.Query(sctx, st.SQL, st.Args, func(rows replica.Rows) error {
+		var err error
+		n, err = read(rows)
+		return err
 	})
 	took := r.o.Now().Sub(start)
 	if budget != nil {
@@ -352,10 +367,10 @@ func (r *Reader) run(ctx context.Context, src Source, who *auth.Principal, q *vi
 	e := querylog.Entry{
 		Time: start, RequestID: requestid.From(ctx), Tenant: who.Tenant, Credential: who.CredentialID,
 		View: q.View.Field, Class: cmp.Or(st.Class, Class(q)), Source: src.Runner.Name(), SQL: st.SQL,
-		Duration: took, Rows: len(out), TraceID: requestid.TraceFrom(ctx),
+		Duration: took, Rows: n, TraceID: requestid.TraceFrom(ctx),
 		Replica: trace.Replica, Explain: explainer(src, trace.Replica, st),
 	}
-	return out, r.logged(e, q, err)
+	return r.logged(e, q, err)
 }
 
 // logged writes e with err's code and returns err wrapped with the view.

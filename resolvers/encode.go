@@ -91,24 +91,32 @@ func (r *Resolvers) nodePlan(pg *page, plan []planField) []nodeField {
 func (r *Resolvers) appendNodes(buf []byte, pg *page, plan []planField) []byte {
 	fields := r.nodePlan(pg, plan)
 	buf = append(buf, '[')
-	for i, row := range pg.rows {
+	for i := range pg.len() {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = r.appendNode(buf, pg, row, fields)
+		if pg.wired {
+			buf = r.appendNode(buf, pg, nil, &pg.wire[i], fields)
+		} else {
+			buf = r.appendNode(buf, pg, pg.rows[i], nil, fields)
+		}
 	}
 	return append(buf, ']')
 }
 
-func (r *Resolvers) appendNode(buf []byte, pg *page, row []any, fields []nodeField) []byte {
+// appendNode appends the node of a decoded row, or of wire, a row of reader.PageRows.
+func (r *Resolvers) appendNode(buf []byte, pg *page, row []any, wire *reader.Row, fields []nodeField) []byte {
 	buf = append(buf, '{')
 	for i, f := range fields {
 		buf = appendKey(buf, i, f.key)
-		if f.show == nil {
+		switch {
+		case f.show == nil:
 			buf = appendString(buf, pg.rd.View.Name)
-			continue
+		case wire != nil:
+			buf = pg.rd.AppendRowJSON(buf, wire, f.show)
+		default:
+			buf = pg.rd.AppendJSON(buf, row, f.show)
 		}
-		buf = pg.rd.AppendJSON(buf, row, f.show)
 	}
 	return append(buf, '}')
 }
@@ -132,7 +140,7 @@ func (r *Resolvers) appendEdges(buf []byte, pg *page, w walker, plan []planField
 			case "cursor":
 				buf = appendString(buf, pg.rd.Stmt.Cursor(row))
 			case "node":
-				buf = r.appendNode(buf, pg, row, node)
+				buf = r.appendNode(buf, pg, row, nil, node)
 			case "__typename":
 				buf = appendString(buf, pg.rd.View.Name+"Edge")
 			default:

@@ -75,7 +75,7 @@ func Class(q *views.Query) string { return reader.Class(q) }
 // returns the connection as Go maps, which graphql-go completes field by field.
 func (r *Resolvers) Connection(v *views.View) graphql.FieldResolveFn {
 	return func(p graphql.ResolveParams) (any, error) {
-		pg, err := r.fetch(v, p)
+		pg, err := r.fetch(v, p, false)
 		if err != nil {
 			return nil, err
 		}
@@ -88,12 +88,12 @@ func (r *Resolvers) Connection(v *views.View) graphql.FieldResolveFn {
 // which spares graphql-go completing every field of every row.
 func (r *Resolvers) RawConnection(v *views.View) graphql.FieldResolveFn {
 	return func(p graphql.ResolveParams) (any, error) {
-		pg, err := r.fetch(v, p)
+		pg, err := r.fetch(v, p, true)
 		if err != nil {
 			return nil, err
 		}
 		// About 32 bytes a value: one allocation for most pages instead of a dozen regrowths.
-		buf := make([]byte, 0, 256+len(pg.rows)*(len(pg.rd.Show)+1)*32)
+		buf := make([]byte, 0, 256+pg.len()*(len(pg.rd.Show)+1)*32)
 		return json.RawMessage(r.encode(buf, pg, p.Info)), nil
 	}
 }
@@ -105,19 +105,49 @@ type page struct {
 	hasNext bool
 	total   int // -1 when totalCount is not selected
 	sel     *selection
+	// wired: the page was read with reader.PageRows into wire (rows is nil), and its start
+	// and end cursors taken then, when pageInfo is selected.
+	wired      bool
+	wire       []reader.Row
+	start, end any
+}
+
+// len returns how many rows the page has.
+func (pg *page) len() int {
+	if pg.wired {
+		return len(pg.wire)
+	}
+	return len(pg.rows)
 }
 
 // fetch opens the read (roles, arguments, projection) and reads the page when nodes, edges or
 // pageInfo are selected, and the count when totalCount is. The page is compiled in any case,
-// so its arguments (first, after, orderBy) are checked the same whatever is selected.
-func (r *Resolvers) fetch(v *views.View, p graphql.ResolveParams) (*page, error) {
+// so its arguments (first, after, orderBy) are checked the same whatever is selected. A page
+// to be encoded (encode) without edges, whose cursors would decode every row, is read with
+// reader.PageRows.
+func (r *Resolvers) fetch(v *views.View, p graphql.ResolveParams, encode bool) (*page, error) {
 	pg := &page{sel: selected(p.Info), total: -1}
 	rd, err := r.rd.Open(p.Context, v, reader.Args(p.Args), pg.sel.fields)
 	if err != nil {
 		return nil, err
 	}
 	pg.rd = rd
-	if pg.sel.needsPage() {
+	switch {
+	case pg.sel.needsPage() && encode && !pg.sel.edges:
+		wp, err := rd.PageRows(p.Context)
+		if err != nil {
+			return nil, err
+		}
+		pg.wired, pg.wire, pg.hasNext = true, wp.Rows, wp.HasNext
+		if n := len(pg.wire); n > 0 && pg.sel.pageInfo {
+			if pg.start, err = rd.RowCursor(&pg.wire[0]); err != nil {
+				return nil, err
+			}
+			if pg.end, err = rd.RowCursor(&pg.wire[n-1]); err != nil {
+				return nil, err
+			}
+		}
+	case pg.sel.needsPage():
 		if pg.rows, pg.hasNext, err = rd.Page(p.Context); err != nil {
 			return nil, err
 		}
@@ -155,6 +185,9 @@ func (r *Resolvers) maps(pg *page) map[string]any {
 
 // bounds returns the start and end cursors of a page, nil when it is empty.
 func (r *Resolvers) bounds(pg *page) (start, end any) {
+	if pg.wired {
+		return pg.start, pg.end
+	}
 	if len(pg.rows) == 0 || !pg.sel.pageInfo {
 		return nil, nil
 	}

@@ -1,0 +1,237 @@
+package reader
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unsafe"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/viewgate/viewgate/replica"
+	"github.com/viewgate/viewgate/views"
+)
+
+// A wire page is a list page read for an encoder that writes JSON: on Postgres, the columns
+// with a wire form (see Wire) keep their bytes as sent and are formatted straight into the
+// answer (AppendRowJSON), so they are never decoded into normal forms, which for a page of
+// text, integers and timestamps were two allocations a value and most of a request's
+// garbage. The other columns are decoded as Page decodes them. A row whose bytes a wire form
+// cannot format (an odd length, a timestamp outside the years 1–9999) is decoded whole, so
+// its errors are Page's. On other engines every row is decoded whole.
+
+// WirePage is a page of PageRows.
+type WirePage struct {
+	Rows    []Row // Raw and its bytes stay valid; Raw is nil for a row decoded whole
+	HasNext bool
+}
+
+// PageRows reads the page as Page does, keeping the bytes of the columns with a wire form.
+func (rd *Read) PageRows(ctx context.Context) (*WirePage, error) {
+	q := rd.Query
+	limit := q.First + 1
+	out := make([]Row, 0, min(limit, slabRows))
+	err := rd.r.runWith(ctx, rd.src, rd.who, q, rd.Stmt, func(rows replica.Rows) (int, error) {
+		if rd.src.Builder.Dialect != views.Postgres || !rows.Next() {
+			return rd.wholeRows(rows, limit, &out)
+		}
+		pr := rawRows(rows)
+		if pr == nil { // not pgx's rows after all
+			return rd.wholeRows(&positioned{Rows: rows, on: true}, limit, &out)
+		}
+		d, err := newRawDecoder(rd.View.Field, rd.Stmt, pr)
+		if err != nil {
+			return 0, err
+		}
+		return rd.wireRows(rows, pr, d, limit, &out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	pg := &WirePage{Rows: out}
+	if pg.HasNext = len(out) > q.First; pg.HasNext {
+		pg.Rows = out[:q.First]
+	}
+	return pg, nil
+}
+
+// wholeRows reads up to limit rows decoded whole, as run does.
+func (rd *Read) wholeRows(rows replica.Rows, limit int, out *[]Row) (int, error) {
+	st := rd.Stmt
+	dests := st.Dests()
+	var slab []any
+	for len(*out) < limit && rows.Next() {
+		if err := rows.Scan(dests...); err != nil {
+			return len(*out), fmt.Errorf("scan %s: %w", rd.View.Field, err)
+		}
+		if len(slab) < len(dests) {
+			slab = make([]any, min(limit-len(*out), slabRows)*len(dests))
+		}
+		vals := slab[:len(dests):len(dests)]
+		slab = slab[len(dests):]
+		if err := st.DecodeInto(vals, dests); err != nil {
+			return len(*out), err
+		}
+		*out = append(*out, Row{Values: vals})
+	}
+	return len(*out), rows.Err()
+}
+
+// wireRows reads up to limit Postgres rows, positioned on the first (pr is rows' pgx rows),
+// copying the bytes of each row whose wire forms all fit and decoding the columns without
+// one; another row is scanned and decoded whole as wholeRows does.
+func (rd *Read) wireRows(rows replica.Rows, pr pgx.Rows, d *rawDecoder, limit int, out *[]Row) (int, error) {
+	cols := len(d.wire)
+	var data []byte // the rows' bytes, copied out of pgx's buffer, which the next row reuses
+	var raws [][]byte
+	var vals []any
+	for {
+		raw := pr.RawValues()
+		if len(raw) != cols {
+			return len(*out), fmt.Errorf("scan %s: %d values for %d columns", rd.View.Field, len(raw), cols)
+		}
+		row := Row{Wire: d.wire, d: d}
+		if d.fits(raw) {
+			if len(raws) < cols {
+				n := min(limit-len(*out), slabRows)
+				raws = make([][]byte, n*cols)
+				if len(d.slow) > 0 { // only the columns without a wire form have a normal form
+					vals = make([]any, n*cols)
+				}
+				if data == nil {
+					size := 0
+					for _, b := range raw {
+						size += len(b)
+					}
+					data = make([]byte, 0, size*n+size/2)
+				}
+			}
+			row.Raw, raws = raws[:cols:cols], raws[cols:]
+			if vals != nil {
+				row.Values, vals = vals[:cols:cols], vals[cols:]
+			}
+			for i, b := range raw {
+				if b != nil {
+					at := len(data)
+					data = append(data, b...)
+					row.Raw[i] = data[at:len(data):len(data)]
+				}
+			}
+			if err := d.scan(raw, row.Values); err != nil {
+				return len(*out), err
+			}
+		} else {
+			dests := rd.Stmt.Dests()
+			if err := rows.Scan(dests...); err != nil {
+				return len(*out), fmt.Errorf("scan %s: %w", rd.View.Field, err)
+			}
+			row.Values, row.Wire, row.d = make([]any, cols), nil, nil
+			if err := rd.Stmt.DecodeInto(row.Values, dests); err != nil {
+				return len(*out), err
+			}
+		}
+		*out = append(*out, row)
+		if len(*out) >= limit || !pr.Next() {
+			break
+		}
+	}
+	return len(*out), pr.Err()
+}
+
+// fits reports whether every wire form of the row can format its bytes.
+func (d *rawDecoder) fits(raw [][]byte) bool {
+	for i, w := range d.wire {
+		if b := raw[i]; b != nil && !wireFits(w, b) {
+			return false
+		}
+	}
+	return true
+}
+
+// The timestamps a wire form formats: years 1 to 9999, in microseconds from 2000-01-01, and
+// the microseconds from the Unix epoch to 2000-01-01 UTC, Postgres's timestamp epoch.
+const (
+	minWireTime   = -63_082_281_600 * 1_000_000 // 0001-01-01T00:00:00Z
+	endWireTime   = 252_455_616_000 * 1_000_000 // 10000-01-01T00:00:00Z
+	pgEpochMicros = 946_684_800 * 1_000_000
+)
+
+func wireFits(w Wire, b []byte) bool {
+	switch w {
+	case WireInt:
+		return len(b) == 2 || len(b) == 4 || len(b) == 8
+	case WireBool:
+		return len(b) == 1
+	case WireFloat:
+		return len(b) == 8
+	case WireTime:
+		if len(b) != 8 {
+			return false
+		}
+		us := int64(binary.BigEndian.Uint64(b))
+		return us >= minWireTime && us < endWireTime
+	}
+	return true
+}
+
+// AppendRowJSON appends the JSON of one shown column of a row of PageRows, as AppendJSON
+// would for the row decoded whole.
+func (rd *Read) AppendRowJSON(buf []byte, row *Row, s *Shown) []byte {
+	if row.Raw != nil && s.At >= 0 && s.Mode == views.PIINone {
+		if w := row.Wire[s.At]; w != WireNone {
+			return appendWireJSON(buf, s.Col, w, row.Raw[s.At])
+		}
+	}
+	return rd.AppendJSON(buf, row.Values, s)
+}
+
+// appendWireJSON formats bytes that wireFits accepted as AppendJSON formats their normal form.
+func appendWireJSON(buf []byte, c *views.Column, w Wire, b []byte) []byte {
+	if b == nil {
+		return append(buf, "null"...)
+	}
+	switch w {
+	case WireText:
+		return AppendJSONString(buf, unsafe.String(unsafe.SliceData(b), len(b))) // read only while b is
+	case WireInt:
+		var v int64
+		switch len(b) {
+		case 8:
+			v = int64(binary.BigEndian.Uint64(b))
+		case 4:
+			v = int64(int32(binary.BigEndian.Uint32(b)))
+		default:
+			v = int64(int16(binary.BigEndian.Uint16(b)))
+		}
+		if c.Type == views.BigInt { // bigint's normal form is its decimal string
+			return append(strconv.AppendInt(append(buf, '"'), v, 10), '"')
+		}
+		if v < math.MinInt32 || v > math.MaxInt32 {
+			return append(buf, "null"...) // graphql-go's Int is 32-bit and serializes overflow as null
+		}
+		return strconv.AppendInt(buf, v, 10)
+	case WireBool:
+		return strconv.AppendBool(buf, b[0] != 0)
+	case WireFloat:
+		return AppendJSONFloat(buf, math.Float64frombits(binary.BigEndian.Uint64(b)))
+	case WireTime:
+		us := int64(binary.BigEndian.Uint64(b))
+		t := time.Unix(pgEpochMicros/1_000_000+us/1_000_000, us%1_000_000*1_000).UTC()
+		return append(t.AppendFormat(append(buf, '"'), time.RFC3339Nano), '"')
+	}
+	return append(buf, "null"...)
+}
+
+// RowCursor returns the cursor that resumes after a row of PageRows.
+func (rd *Read) RowCursor(row *Row) (string, error) {
+	if row.Raw == nil {
+		return rd.Cursor(row.Values), nil
+	}
+	vals, err := row.d.decodeAll(row.Raw)
+	if err != nil {
+		return "", err
+	}
+	return rd.Cursor(vals), nil
+}
