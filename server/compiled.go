@@ -28,7 +28,7 @@ import (
 type compiled struct {
 	vars   []compiledVar // the operation's variables, as declared
 	fields []compiledField
-	size   int // bytes of the keys and punctuation of the data object
+	end    []byte // the data object's closing brace
 }
 
 // compiledVar is a declared variable with its type in the execution schema.
@@ -40,6 +40,7 @@ type compiledVar struct {
 
 type compiledField struct {
 	key     string // the response key: the alias or the field name
+	prefix  []byte // what comes before the field's JSON in the data object: {"key": or ,"key":
 	resolve graphql.FieldResolveFn
 	params  graphql.ResolveParams // Context and VariableValues are set per request
 	nodes   []ast.Node            // for errors' locations
@@ -86,7 +87,7 @@ func compileOperation(exec *graphql.Schema, op *ast.OperationDefinition, frags m
 	if op.Operation != ast.OperationTypeQuery || len(op.Directives) > 0 || op.SelectionSet == nil || query == nil {
 		return nil
 	}
-	c := &compiled{size: 2}
+	c := &compiled{end: []byte{'}'}}
 	for _, def := range op.VariableDefinitions {
 		if def == nil || def.Variable == nil || def.Variable.Name == nil {
 			return nil
@@ -117,6 +118,7 @@ func compileOperation(exec *graphql.Schema, op *ast.OperationDefinition, frags m
 			return nil
 		}
 		cf := compiledField{key: key, resolve: def.Resolve}
+		cf.prefix = append(reader.AppendJSONString([]byte{"{,"[min(len(c.fields), 1)]}, key), ':')
 		for _, a := range f.Arguments {
 			if a != nil && holdsVariable(a.Value) {
 				cf.dynamic, cf.argDefs, cf.argASTs = true, def.Args, f.Arguments
@@ -139,7 +141,6 @@ func compileOperation(exec *graphql.Schema, op *ast.OperationDefinition, frags m
 		}
 		cf.nodes = graphql.FieldASTsToNodeASTs(fieldASTs)
 		c.fields = append(c.fields, cf)
-		c.size += len(key) + 4
 	}
 	if len(c.fields) == 0 {
 		return nil
@@ -177,13 +178,12 @@ func encodes(t graphql.Output) bool {
 	return ok && s.Name() == encodedConnection
 }
 
-// run calls the resolvers in selection order and returns the data object, or the error that
-// graphql-go would return alone: a non-null root field that fails takes the whole data with
-// it, and so does the request's context ending.
-// vars are the request's variables as variables returned them.
-func (c *compiled) run(ctx context.Context, vars map[string]any) (json.RawMessage, []gqlerrors.FormattedError) {
-	values := make([]json.RawMessage, len(c.fields))
-	size := c.size
+// run calls the resolvers in selection order and returns the data object in pieces (each
+// field's prefix and JSON, then the closing brace), or the error that graphql-go would
+// return alone: a non-null root field that fails takes the whole data with it, and so does
+// the request's context ending. vars are the request's variables as variables returned them.
+func (c *compiled) run(ctx context.Context, vars map[string]any) ([][]byte, []gqlerrors.FormattedError) {
+	out := make([][]byte, 0, 2*len(c.fields)+1)
 	for i := range c.fields {
 		if err := ctx.Err(); err != nil { // no statement for a request that has ended
 			return nil, []gqlerrors.FormattedError{gqlerrors.FormatError(err)}
@@ -195,18 +195,9 @@ func (c *compiled) run(ctx context.Context, vars map[string]any) (json.RawMessag
 		if err != nil {
 			return nil, []gqlerrors.FormattedError{gqlerrors.FormatError(err)}
 		}
-		values[i] = v
-		size += len(v)
+		out = append(out, c.fields[i].prefix, v)
 	}
-	out := append(make([]byte, 0, size), '{')
-	for i := range c.fields {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = append(reader.AppendJSONString(out, c.fields[i].key), ':')
-		out = append(out, values[i]...)
-	}
-	return append(out, '}'), nil
+	return append(out, c.end), nil
 }
 
 // call runs one field's resolver as graphql-go's resolveField and completeValue would,

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -165,8 +166,8 @@ func TestCompiledArguments(t *testing.T) {
 			if diff := cmp.Diff(wantVars, rec.vars); diff != "" {
 				t.Errorf("%s: variable values (-graphql-go +compiled):\n%s", name, diff)
 			}
-			if string(data) != string(wantData) {
-				t.Errorf("%s: data %s, graphql-go's %s", name, data, wantData)
+			if string(bytes.Join(data, nil)) != string(wantData) {
+				t.Errorf("%s: data %s, graphql-go's %s", name, bytes.Join(data, nil), wantData)
 			}
 		}
 	}
@@ -288,7 +289,7 @@ func TestCompiledErrors(t *testing.T) {
 	rec.args = map[string]map[string]any{}
 	data, errs := c.run(context.Background(), map[string]any{})
 	if data != nil || res.Data != nil {
-		t.Errorf("data %s / graphql-go's %v, want none", data, res.Data)
+		t.Errorf("data %q / graphql-go's %v, want none", data, res.Data)
 	}
 	if diff := cmp.Diff(errorsOf(res.Errors), errorsOf(errs)); diff != "" {
 		t.Errorf("errors (-graphql-go +compiled):\n%s", diff)
@@ -302,7 +303,7 @@ func TestCompiledErrors(t *testing.T) {
 	rec.args = map[string]map[string]any{}
 	data, errs = c.run(cancelled(), map[string]any{})
 	if data != nil || len(rec.args) != 0 {
-		t.Errorf("data %s, resolvers called %v; want neither", data, rec.args)
+		t.Errorf("data %q, resolvers called %v; want neither", data, rec.args)
 	}
 	want := []gqlerrors.FormattedError{gqlerrors.FormatError(context.Canceled)}
 	if diff := cmp.Diff(errorsOf(want), errorsOf(errs)); diff != "" {

@@ -82,45 +82,56 @@ type params struct {
 
 // response is the GraphQL response body.
 type response struct {
-	Errors     []errorEntry
-	Data       json.RawMessage
+	Errors []errorEntry
+	Data   json.RawMessage
+	// DataParts, when Data is nil, is the data object in pieces to be sent one after the
+	// other (a compiled operation's keys and its fields' JSON), so it is never copied whole.
+	DataParts  [][]byte
 	Extensions json.RawMessage // a JSON object, or nil
 }
 
 // encode returns the body with data as is: it is already valid JSON, and encoding/json would
 // scan and copy all of it again.
 func (b response) encode() ([]byte, error) {
-	head, data, tail, err := b.parts()
+	parts, err := b.parts()
 	if err != nil {
 		return nil, err
 	}
-	return append(append(head, data...), tail...), nil
+	return bytes.Join(parts, nil), nil
 }
 
-// parts returns the body as what comes before data, data itself and what follows it, so
-// that write can send a page without copying it into one more buffer.
-func (b response) parts() (head, data, tail []byte, err error) {
-	head = append(make([]byte, 0, 64), '{')
+// parts returns the body in pieces: what comes before data, data itself (in one piece or its
+// DataParts) and what follows it, so that write can send a page without copying it into one
+// more buffer.
+func (b response) parts() ([][]byte, error) {
+	head := append(make([]byte, 0, 64), '{')
 	if len(b.Errors) > 0 {
 		errs, err := json.Marshal(b.Errors)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		head = append(append(head, `"errors":`...), errs...)
 	}
+	data := b.DataParts
 	if b.Data != nil {
+		data = [][]byte{b.Data}
+	}
+	if data != nil {
 		if len(b.Errors) > 0 {
 			head = append(head, ',')
 		}
 		head = append(head, `"data":`...)
 	}
+	var tail []byte
 	if len(b.Extensions) > 0 {
 		if len(head) > 1 { // errors or data come before
 			tail = append(tail, ',')
 		}
 		tail = append(append(tail, `"extensions":`...), b.Extensions...)
 	}
-	return head, b.Data, append(tail, '}'), nil
+	out := make([][]byte, 0, len(data)+2)
+	out = append(append(append(out, head), data...), append(tail, '}'))
+	return out, nil
 }
 
 type errorEntry struct {
@@ -204,7 +215,7 @@ func (h *graphqlHandler) answer(ctx context.Context, w http.ResponseWriter, r *h
 	if h.o.Context != nil {
 		ctx = h.o.Context(ctx)
 	}
-	var data json.RawMessage
+	var data [][]byte // nil: no data
 	var errs []gqlerrors.FormattedError
 	c := doc.compiled[op]
 	var vars map[string]any
@@ -224,18 +235,24 @@ func (h *graphqlHandler) answer(ctx context.Context, w http.ResponseWriter, r *h
 		res := graphql.Execute(graphql.ExecuteParams{Schema: run, AST: doc.ast, OperationName: p.OperationName, Args: p.Variables, Context: ctx})
 		errs = res.Errors
 		if res.Data != nil {
-			if data, err = orderedJSON(doc.ast, p.OperationName, res.Data); err != nil {
+			d, err := orderedJSON(doc.ast, p.OperationName, res.Data)
+			if err != nil {
 				h.o.Log.ErrorContext(ctx, "encode data", "error", err.Error())
 				return h.refuse(ctx, w, r, err)
 			}
+			data = [][]byte{d}
 		}
 	}
 	status, out := http.StatusOK, response{Extensions: costExtension(pl, decision)}
 	if data != nil {
-		if max := h.o.Limits.MaxResponseBytes; max > 0 && int64(len(data)) > max {
-			return h.refuse(ctx, w, r, fmt.Errorf("%w: the answer is %d bytes, over the limit of %d; ask for fewer rows or columns", errTooComplex, len(data), max))
+		n := 0
+		for _, d := range data {
+			n += len(d)
 		}
-		out.Data = data
+		if max := h.o.Limits.MaxResponseBytes; max > 0 && int64(n) > max {
+			return h.refuse(ctx, w, r, fmt.Errorf("%w: the answer is %d bytes, over the limit of %d; ask for fewer rows or columns", errTooComplex, n, max))
+		}
+		out.DataParts = data
 	}
 	for _, fe := range errs {
 		c, cause := cause(fe, data == nil)
@@ -452,12 +469,15 @@ func (h *graphqlHandler) write(w http.ResponseWriter, r *http.Request, status in
 	if acceptsGraphQLResponse(r) {
 		ct = graphqlResponseType + "; charset=utf-8"
 	}
-	head, data, tail, err := body.parts()
+	parts, err := body.parts()
 	if err != nil {
 		h.o.Log.ErrorContext(r.Context(), "encode response", "error", err.Error())
-		status, head, data, tail = http.StatusInternalServerError, []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`), nil, nil
+		status, parts = http.StatusInternalServerError, [][]byte{[]byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)}
 	}
-	n := len(head) + len(data) + len(tail)
+	n := 0
+	for _, b := range parts {
+		n += len(b)
+	}
 	w.Header().Set("Content-Length", strconv.Itoa(n))
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Cache-Control", "no-store")
@@ -471,7 +491,7 @@ func (h *graphqlHandler) write(w http.ResponseWriter, r *http.Request, status in
 		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
 	}
 	w.WriteHeader(status)
-	for _, b := range [3][]byte{head, data, tail} {
+	for _, b := range parts {
 		if len(b) == 0 {
 			continue
 		}
