@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/viewgate/viewgate/replica"
 	"github.com/viewgate/viewgate/views"
@@ -134,8 +135,8 @@ func (r *Row) Keep(k *Kept) {
 // Empty reports whether k holds no row.
 func (k *Kept) Empty() bool { return !k.set }
 
-// CursorOf returns the signed cursor that resumes the read after the kept row; it fails only
-// when a kept column cannot be decoded.
+// CursorOf returns the signed cursor that resumes the read after the kept row (whose bytes
+// are those of its order columns alone); it fails only when a kept column cannot be decoded.
 func (rd *Read) CursorOf(k *Kept) (string, error) {
 	if k.d == nil {
 		return rd.Cursor(k.vals), nil
@@ -153,8 +154,10 @@ type rawDecoder struct {
 	view  string
 	st    *views.Statement
 	names []string
-	plans []pgtype.ScanPlan
-	dests []any // the scan destinations of the WireNone columns (the others stay unset)
+	fds   []pgconn.FieldDescription
+	types *pgtype.Map
+	plans []pgtype.ScanPlan // by column, planned when first needed (plan)
+	dests []any             // the scan destinations of the WireNone columns (the others stay unset)
 	slow  []int // the WireNone columns
 	terms []int // the order columns, which the cursor reads
 	wire  []Wire
@@ -165,22 +168,39 @@ func newRawDecoder(view string, st *views.Statement, rows pgx.Rows) (*rawDecoder
 	if len(fds) != len(st.Columns) {
 		return nil, fmt.Errorf("scan %s: %d columns for %d", view, len(fds), len(st.Columns))
 	}
-	m := rows.Conn().TypeMap()
-	d := &rawDecoder{view: view, st: st, dests: st.Dests()}
+	d := &rawDecoder{view: view, st: st, dests: st.Dests(), fds: fds, types: rows.Conn().TypeMap(),
+		plans: make([]pgtype.ScanPlan, len(fds))}
 	for _, t := range st.Terms {
 		d.terms = append(d.terms, slices.Index(st.Columns, t.Column))
 	}
 	for i, c := range st.Columns {
 		fd := fds[i]
 		d.names = append(d.names, fd.Name)
-		d.plans = append(d.plans, m.PlanScan(fd.DataTypeOID, fd.Format, d.dests[i]))
 		w := wireOf(c, fd.DataTypeOID, fd.Format)
 		d.wire = append(d.wire, w)
 		if w == WireNone {
 			d.slow = append(d.slow, i)
+			d.plan(i)
 		}
 	}
+	// The order columns are planned now too: a cursor is decoded from them after the rows,
+	// when the connection, whose type map plans, may serve another statement.
+	for _, i := range d.terms {
+		d.plan(i)
+	}
 	return d, nil
+}
+
+// plan returns the scan plan of column i: planning every column of every statement was a
+// fiftieth of a list request's CPU, and a page formatted from its bytes needs few of them.
+// Only while the rows are read may it plan a column first: the connection's type map is
+// not safe for concurrent use.
+func (d *rawDecoder) plan(i int) pgtype.ScanPlan {
+	if d.plans[i] == nil {
+		fd := d.fds[i]
+		d.plans[i] = d.types.PlanScan(fd.DataTypeOID, fd.Format, d.dests[i])
+	}
+	return d.plans[i]
 }
 
 // scan decodes the WireNone columns of raw into vals.
@@ -189,18 +209,22 @@ func (d *rawDecoder) scan(raw [][]byte, vals []any) error {
 		return nil
 	}
 	for _, i := range d.slow {
-		if err := d.plans[i].Scan(raw[i], d.dests[i]); err != nil {
+		if err := d.plan(i).Scan(raw[i], d.dests[i]); err != nil {
 			return fmt.Errorf("scan %s: column %s: %w", d.view, d.names[i], err)
 		}
 	}
 	return d.st.DecodeInto(vals, d.dests)
 }
 
-// decodeAll decodes every column of raw into fresh destinations.
+// decodeAll decodes every column of raw into fresh destinations; a NULL (nil) is left as its
+// destination's zero value, which is what scanning it gives.
 func (d *rawDecoder) decodeAll(raw [][]byte) ([]any, error) {
 	dests := d.st.Dests()
 	for i := range dests {
-		if err := d.plans[i].Scan(raw[i], dests[i]); err != nil {
+		if raw[i] == nil {
+			continue
+		}
+		if err := d.plan(i).Scan(raw[i], dests[i]); err != nil {
 			return nil, fmt.Errorf("scan %s: column %s: %w", d.view, d.names[i], err)
 		}
 	}
