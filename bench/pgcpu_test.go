@@ -42,8 +42,9 @@ func BenchmarkListPostgresCPU(b *testing.B) {
 		{"viewgate", func(ctx context.Context) (http.Handler, func(), error) {
 			return bench.Viewgate(ctx, "postgres", dsn, bench.DefaultConns)
 		}},
-		{"viewgate-nolabel", func(ctx context.Context) (http.Handler, func(), error) {
-			return bench.ViewgateConfig(ctx, "postgres", dsn, bench.DefaultConns, func(c *config.Config) { c.QueryLog.LabelStatements = false })
+		{"viewgate-label", func(ctx context.Context) (http.Handler, func(), error) {
+			on := true
+			return bench.ViewgateConfig(ctx, "postgres", dsn, bench.DefaultConns, func(c *config.Config) { c.QueryLog.LabelStatements = &on })
 		}},
 	}
 	for _, hc := range handlers {

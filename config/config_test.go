@@ -96,7 +96,7 @@ func TestParseValid(t *testing.T) {
 		},
 		AllowAnonymous: &Principal{Tenant: "acme", Roles: []string{"reporting"}},
 		Limits:         fullLimits(),
-		QueryLog:       QueryLog{Path: "testdata/logs/query.jsonl", SlowThreshold: 250 * time.Millisecond, SlowLogPath: "/var/log/viewgate/slow.log", Plans: DefaultQueryLog().Plans, LabelStatements: true},
+		QueryLog:       QueryLog{Path: "testdata/logs/query.jsonl", SlowThreshold: 250 * time.Millisecond, SlowLogPath: "/var/log/viewgate/slow.log", Plans: DefaultQueryLog().Plans},
 		Auth:           DefaultAuth(),
 		Quota:          DefaultQuota(),
 	}

@@ -130,7 +130,10 @@ func (d *decoder) queryLog(v *yaml.Node, raw *rawConfig) {
 	raw.slowLogPath = d.field(lm, v, path, "slow_log_path")
 	ql := &raw.queryLog
 	d.setDuration(lm, path, "slow_threshold", 0, time.Hour, &ql.SlowThreshold)
-	d.setBool(lm, path, "label_statements", &ql.LabelStatements)
+	var label bool
+	if d.setBool(lm, path, "label_statements", &label) {
+		ql.LabelStatements = &label
+	}
 	ql.SlowByClass = d.thresholds(lm["slow_threshold_by_class"], join(path, "slow_threshold_by_class"), func(k string) string {
 		switch k {
 		case "lookup", "search", "report", "export":

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ query_log:
   slow_threshold_by_class: {search: 1s, report: 5s}
   slow_threshold_by_view: {invoices: 100ms}
   plans: {interval: 10m, per_minute: 3, timeout: 500ms}
+  label_statements: false
 `
 	cfg, err := Parse([]byte(src), "", "", func(string) string { return "" }, nil)
 	if err != nil {
@@ -27,7 +29,7 @@ query_log:
 	}
 	want := QueryLog{SlowThreshold: 0, SlowByClass: map[string]time.Duration{"search": time.Second, "report": 5 * time.Second},
 		SlowByView: map[string]time.Duration{"invoices": 100 * time.Millisecond},
-		Plans:      Plans{Interval: 10 * time.Minute, PerMinute: 3, Timeout: 500 * time.Millisecond}, LabelStatements: true}
+		Plans:      Plans{Interval: 10 * time.Minute, PerMinute: 3, Timeout: 500 * time.Millisecond}, LabelStatements: new(bool)}
 	if diff := cmp.Diff(want, cfg.QueryLog); diff != "" {
 		t.Errorf("query log (-want +got):\n%s", diff)
 	}
@@ -60,6 +62,36 @@ query_log:
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+// TestQueryLogLabel: label_statements unset labels MySQL/MariaDB statements (a comment) and
+// not Postgres's (a statement of its own) nor SQLite's; set, it wins on every engine.
+func TestQueryLogLabel(t *testing.T) {
+	on, off := true, false
+	for _, tc := range []struct {
+		set  *bool
+		want map[string]bool
+	}{
+		{nil, map[string]bool{"postgres": false, "mysql": true, "mariadb": true, "sqlite": false}},
+		{&on, map[string]bool{"postgres": true, "mysql": true, "mariadb": true, "sqlite": true}},
+		{&off, map[string]bool{"postgres": false, "mysql": false, "mariadb": false, "sqlite": false}},
+	} {
+		q := QueryLog{LabelStatements: tc.set}
+		for dialect, want := range tc.want {
+			if got := q.Label(dialect); got != want {
+				t.Errorf("label_statements %v on %s: %v, want %v", tc.set, dialect, got, want)
+			}
+		}
+	}
+	for _, v := range []string{"true", "false"} {
+		cfg, err := Parse([]byte(qlBase+"query_log: {label_statements: "+v+"}\n"), "", "", func(string) string { return "" }, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.QueryLog.LabelStatements; got == nil || fmt.Sprint(*got) != v {
+			t.Errorf("label_statements: %s parsed as %v", v, got)
 		}
 	}
 }

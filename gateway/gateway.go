@@ -120,12 +120,11 @@ func New(ctx context.Context, o Options) (g *Gateway, err error) {
 	g.reader = reader.New(reader.Options{
 		Sources: srcs, Log: g.qlog, DefaultPageSize: g.cfg.Limits.DefaultPageSize,
 		PIIKey: PIIKey(g.cfg.CursorSecret), ErrorCode: server.ErrorCode, Now: o.Now,
-		LabelStatements: g.cfg.QueryLog.LabelStatements,
 	})
 	ro := resolvers.Options{
 		Sources: srcs, Log: g.qlog, DefaultPageSize: g.cfg.Limits.DefaultPageSize,
 		PIIKey: PIIKey(g.cfg.CursorSecret), ErrorCode: server.ErrorCode, Now: o.Now,
-		LabelStatements: g.cfg.QueryLog.LabelStatements, Reader: g.reader,
+		Reader: g.reader,
 	}
 	if g.quota != nil {
 		ro.Quota = g.quota
@@ -164,7 +163,8 @@ func (g *Gateway) sources(ctx context.Context) (map[string]resolvers.Source, err
 		if err != nil {
 			return nil, err
 		}
-		out[v.Source] = resolvers.Source{Runner: src, Builder: &views.Builder{Dialect: d, Cursors: cur}}
+		out[v.Source] = resolvers.Source{Runner: src, Builder: &views.Builder{Dialect: d, Cursors: cur},
+			Label: g.cfg.QueryLog.Label(src.Dialect())}
 	}
 	return out, nil
 }

@@ -31,6 +31,7 @@ type Runner interface {
 type Source struct {
 	Runner  Runner
 	Builder *views.Builder
+	Label   bool // show each statement's requestId and view to DBAs in pg_stat_activity / the process list
 }
 
 // Options configures a Reader.
@@ -40,7 +41,6 @@ type Options struct {
 	DefaultPageSize int                // first, when the caller gives none (capped by the view)
 	PIIKey          []byte             // keys the hash of pii: hash columns
 	ErrorCode       func(error) string // the error vocabulary, for the query log
-	LabelStatements bool               // show the requestId and view to DBAs in pg_stat_activity / the process list
 	Now             func() time.Time
 }
 
@@ -349,7 +349,7 @@ func (r *Reader) runWith(ctx context.Context, src Source, who *auth.Principal, q
 		return fmt.Errorf("query %s: %w", q.View.Field, err)
 	}
 	defer cancel()
-	sctx, trace := r.traced(sctx, q.View.Field)
+	sctx, trace := r.traced(sctx, src, q.View.Field)
 	start := r.o.Now()
 	n := 0
 	err = src.Runner.Query(sctx, st.SQL, st.Args, func(rows replica.Rows) error {

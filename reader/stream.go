@@ -140,7 +140,7 @@ func (rd *Read) stream(ctx context.Context, o StreamOptions, each func(rows repl
 	// stopped early may have millions left.
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sctx, trace := rd.r.traced(sctx, q.View.Field)
+	sctx, trace := rd.r.traced(sctx, rd.src, q.View.Field)
 	err := s.Stream(sctx, st.SQL, st.Args, o.Timeout, func(rows replica.Rows) error {
 		err := each(rows, &n)
 		if err != nil {

@@ -17,10 +17,10 @@ type Explainer interface {
 }
 
 // traced returns ctx with a replica.Trace that labels the statement with the request id and
-// the view for DBAs (when LabelStatements is on) and learns which replica ran it.
-func (r *Reader) traced(ctx context.Context, view string) (context.Context, *replica.Trace) {
+// the view for DBAs (when the source's Label is on) and learns which replica ran it.
+func (r *Reader) traced(ctx context.Context, src Source, view string) (context.Context, *replica.Trace) {
 	t := &replica.Trace{}
-	if r.o.LabelStatements {
+	if src.Label {
 		t.Label = "vg " + requestid.From(ctx) + " " + view
 	}
 	return replica.WithTrace(ctx, t), t

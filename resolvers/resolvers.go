@@ -26,7 +26,6 @@ type Options struct {
 	PIIKey          []byte             // keys the hash of pii: hash columns
 	ErrorCode       func(error) string // the error vocabulary, for the query log
 	Quota           Quota              // the rateLimit field's source; nil: quotas are off
-	LabelStatements bool               // show the requestId and view to DBAs in pg_stat_activity / the process list
 	Now             func() time.Time
 	// Reader reads the views; nil: one built from the fields above. The gateway shares one
 	// reader between GraphQL and exports.
@@ -47,7 +46,7 @@ func New(o Options) *Resolvers {
 	rd := o.Reader
 	if rd == nil {
 		rd = reader.New(reader.Options{Sources: o.Sources, Log: o.Log, DefaultPageSize: o.DefaultPageSize,
-			PIIKey: o.PIIKey, ErrorCode: o.ErrorCode, LabelStatements: o.LabelStatements, Now: o.Now})
+			PIIKey: o.PIIKey, ErrorCode: o.ErrorCode, Now: o.Now})
 	}
 	return &Resolvers{o: o, rd: rd}
 }

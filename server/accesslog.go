@@ -79,7 +79,13 @@ func AccessLog(log *slog.Logger, now func() time.Time) Middleware {
 				if panicked {
 					attrs = append(attrs, slog.Bool("panic", true))
 				}
-				log.LogAttrs(ctx, slog.LevelInfo, "request", append(attrs, la.list()...)...)
+				// Straight to the handler, with no caller's PC: Logger.LogAttrs walks the stack
+				// for one, which the line does not show.
+				if h := log.Handler(); h.Enabled(ctx, slog.LevelInfo) {
+					rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+					rec.AddAttrs(append(attrs, la.list()...)...)
+					_ = h.Handle(ctx, rec)
+				}
 			}()
 			next.ServeHTTP(sw, r.WithContext(ctx))
 			panicked = false

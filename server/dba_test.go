@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,7 +56,7 @@ func (s *safeBuffer) String() string {
 
 // sleepyStack is the stack on engine's demo database with the sleepy view, slow statements at
 // 100 ms, plans once per hour per query ID, and statements labelled for DBAs.
-func sleepyStack(t *testing.T, engine string, qlog *safeBuffer, slowPath string) (*stack, string) {
+func sleepyStack(t *testing.T, engine string, qlog *safeBuffer, slowPath string, label *bool) (*stack, string) {
 	t.Helper()
 	o := replica.Options{Name: demo.SourceName, Driver: "postgres", MaxConns: 4, StatementTimeout: 10 * time.Second}
 	driver := "pgx"
@@ -82,7 +83,7 @@ func sleepyStack(t *testing.T, engine string, qlog *safeBuffer, slowPath string)
 	return newStackConfig(t, src, []byte(sleepyCatalog), nil, func(o *gateway.Options) {
 		o.Stderr = qlog
 		ql := &o.Config.QueryLog
-		ql.SlowThreshold, ql.LabelStatements, ql.SlowLogPath = 100*time.Millisecond, true, slowPath
+		ql.SlowThreshold, ql.LabelStatements, ql.SlowLogPath = 100*time.Millisecond, label, slowPath
 		ql.Plans.Interval, ql.Plans.PerMinute, ql.Plans.Timeout = time.Hour, 10, 5*time.Second
 	}), o.DSN
 }
@@ -95,7 +96,8 @@ func TestSlowStatementPlans(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			qlog := &safeBuffer{}
 			slowPath := filepath.Join(t.TempDir(), "slow.log")
-			s, _ := sleepyStack(t, engine, qlog, slowPath)
+			on := true
+			s, _ := sleepyStack(t, engine, qlog, slowPath, &on)
 			for range 3 {
 				if code, p := s.query(t, "acme", sleepyQuery, nil); code != 200 {
 					t.Fatalf("query: %d %+v", code, p.Errors)
@@ -167,11 +169,24 @@ func queryEntries(t *testing.T, log, view string) []map[string]any {
 }
 
 // TestStatementLabelVisible: while a statement runs, a DBA sees its requestId and view in
-// pg_stat_activity.application_name (Postgres) and in the process list's statement (MariaDB).
+// pg_stat_activity.application_name (Postgres) and in the process list's statement (MariaDB)
+// when label_statements is on, and by default on MariaDB only: on Postgres the statement runs
+// under the session's application_name, viewgate.
 func TestStatementLabelVisible(t *testing.T) {
-	for _, engine := range []string{"postgres", "mariadb"} {
-		t.Run(engine, func(t *testing.T) {
-			s, dsn := sleepyStack(t, engine, &safeBuffer{}, "")
+	on := true
+	for _, tc := range []struct {
+		engine string
+		label  *bool
+		shown  bool
+	}{
+		{"postgres", &on, true},
+		{"mariadb", &on, true},
+		{"postgres", nil, false},
+		{"mariadb", nil, true},
+	} {
+		engine := tc.engine
+		t.Run(fmt.Sprintf("%s/label_statements=%v", engine, map[bool]string{true: "on", false: "unset"}[tc.label != nil]), func(t *testing.T) {
+			s, dsn := sleepyStack(t, engine, &safeBuffer{}, "", tc.label)
 			watch, err := sql.Open(map[string]string{"postgres": "pgx", "mariadb": "mysql"}[engine], dsn)
 			if err != nil {
 				t.Fatal(err)
@@ -186,15 +201,18 @@ func TestStatementLabelVisible(t *testing.T) {
 				done <- serve(s, req).Code
 			}()
 			probe := map[string]string{
-				"postgres": `SELECT application_name FROM pg_stat_activity WHERE application_name LIKE 'vg ` + id + `%' AND state = 'active'`,
-				"mariadb":  `SELECT SUBSTRING(INFO, 1, 60) FROM information_schema.PROCESSLIST WHERE INFO LIKE '/* vg ` + id + `%' AND ID <> CONNECTION_ID()`,
+				"postgres": `SELECT application_name FROM pg_stat_activity WHERE query LIKE '%v_sleepy%' AND state = 'active' AND pid <> pg_backend_pid()`,
+				"mariadb":  `SELECT SUBSTRING(INFO, 1, 60) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%v_sleepy%' AND ID <> CONNECTION_ID()`,
 			}[engine]
 			want := map[string]string{"postgres": "vg " + id + " sleepies", "mariadb": "/* vg " + id + " sleepies */"}[engine]
+			if !tc.shown {
+				want = "viewgate"
+			}
 			var seen string
 			for seen == "" {
 				select {
 				case code := <-done:
-					t.Fatalf("the statement ended (%d) before its label was seen", code)
+					t.Fatalf("the statement ended (%d) before the probe saw it", code)
 				default:
 				}
 				var got string
@@ -204,7 +222,7 @@ func TestStatementLabelVisible(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if !strings.HasPrefix(seen, want) {
+			if !strings.HasPrefix(seen, want) || (!tc.shown && strings.Contains(seen, id)) {
 				t.Errorf("the database shows %q, want it to start with %q", seen, want)
 			}
 			if code := <-done; code != 200 {
