@@ -158,8 +158,8 @@ type rawDecoder struct {
 	types *pgtype.Map
 	plans []pgtype.ScanPlan // by column, planned when first needed (plan)
 	dests []any             // the scan destinations of the WireNone columns (the others stay unset)
-	slow  []int // the WireNone columns
-	terms []int // the order columns, which the cursor reads
+	slow  []int             // the WireNone columns
+	terms []int             // the order columns, which the cursor reads
 	wire  []Wire
 }
 
