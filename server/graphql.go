@@ -387,12 +387,20 @@ func readParams(r *http.Request) (*params, error) {
 		if err := checkJSON(body, maxVariableDepth+1); err != nil {
 			return nil, err
 		}
-		dec := json.NewDecoder(bytes.NewReader(body))
-		if err := dec.Decode(&p); err != nil {
-			return nil, fmt.Errorf("%w: body is not a GraphQL JSON request: %s", errBadRequest, jsonProblem(err))
-		}
-		if dec.More() {
-			return nil, fmt.Errorf("%w: body holds more than one JSON value", errBadRequest)
+		// One JSON value is decoded in place; anything else is read again by a Decoder, whose
+		// errors say what is wrong (and p starts over from its zero value).
+		if json.Unmarshal(body, &p) != nil {
+			p = params{}
+			dec := json.NewDecoder(bytes.NewReader(body))
+			if err := dec.Decode(&p); err != nil {
+				return nil, fmt.Errorf("%w: body is not a GraphQL JSON request: %s", errBadRequest, jsonProblem(err))
+			}
+			if dec.More() {
+				return nil, fmt.Errorf("%w: body holds more than one JSON value", errBadRequest)
+			}
+			// What the Decoder takes and Unmarshal refused: bytes after the value that do not
+			// start another one (a stray closing brace, say).
+			return nil, fmt.Errorf("%w: body has bytes after its JSON value", errBadRequest)
 		}
 	default:
 		return nil, fmt.Errorf("%w: use POST, or GET for queries", errMethod)

@@ -22,6 +22,7 @@ func TestHTTPBadInput(t *testing.T) {
 		{"malformed json", "POST", "application/json", "acme", `{"query": "{ invoices {`, "", 400, "BAD_USER_INPUT", "invalid JSON"},
 		{"json array", "POST", "application/json", "acme", `[1,2]`, "", 400, "BAD_USER_INPUT", "not a GraphQL JSON request"},
 		{"two json values", "POST", "application/json", "acme", ok + ok, "", 400, "BAD_USER_INPUT", "more than one JSON value"},
+		{"stray brace after the value", "POST", "application/json", "acme", ok + " }", "", 400, "BAD_USER_INPUT", "bytes after its JSON value"},
 		{"query not a string", "POST", "application/json", "acme", `{"query": 42}`, "", 400, "BAD_USER_INPUT", "query must be string"},
 		{"variables not an object", "POST", "application/json", "acme", `{"query": "{ invoices { nodes { id } } }", "variables": [1]}`, "", 400, "BAD_USER_INPUT", "variables"},
 		{"wrong content type", "POST", "text/plain", "acme", ok, "", 400, "BAD_USER_INPUT", "Content-Type must be application/json"},
