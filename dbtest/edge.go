@@ -4,7 +4,7 @@ package dbtest
 // type the wire forms format (reader.Wire) and in the types they leave to the generic
 // decoding, one value list per column cycled over 24 rows (v_edge); a view of one infinite
 // timestamp (v_infinite); and one of timestamps past the year 9999 and before year 1 between
-// ordinary ones (v_far). EdgeCatalog declares them as edges, infinites and fars. Tests of the
+// ordinary ones, with a decimal to order by (v_far). EdgeCatalog declares them as edges, infinites and fars. Tests of the
 // fast paths compare them with the generic path on these.
 const EdgeSQL = `
 CREATE VIEW v_edge AS SELECT
@@ -31,7 +31,7 @@ CREATE VIEW v_edge AS SELECT
   (ARRAY[5, NULL])[1 + g % 2]::int AS secret
 FROM generate_series(1, 24) g;
 CREATE VIEW v_infinite AS SELECT 1::bigint AS id, 'infinity'::timestamptz AS at;
-CREATE VIEW v_far AS SELECT g::bigint AS id, 'row ' || g AS note,
+CREATE VIEW v_far AS SELECT g::bigint AS id, 'row ' || g AS note, (g % 3 * 1.25)::numeric(8,2) AS price,
   (ARRAY['2024-01-01 00:00:00+00', '10000-06-01 00:00:00+00', '2024-01-02 00:00:00+00', '0001-01-01 00:00:00+00 BC'])[1 + g % 4]::timestamptz AS at
 FROM generate_series(1, 8) g;
 `
@@ -86,5 +86,6 @@ const EdgeCatalog = `views:
     columns:
       - {name: id, type: bigint, nullable: false}
       - {name: note, type: text}
+      - {name: price, type: decimal, scale: 2, sort: true}
       - {name: at, type: timestamp}
 `

@@ -224,17 +224,13 @@ func appendWireJSON(buf []byte, c *views.Column, w Wire, b []byte) []byte {
 	return append(buf, "null"...)
 }
 
-// RowCursor returns the cursor that resumes after a row of PageRows, decoded from the bytes of
-// its order columns alone (which newRawDecoder planned).
+// RowCursor returns the cursor that resumes after a row of PageRows, from its order columns
+// alone (see rawDecoder.cursorRow).
 func (rd *Read) RowCursor(row *Row) (string, error) {
 	if row.Raw == nil {
 		return rd.Cursor(row.Values), nil
 	}
-	terms := make([][]byte, len(row.Raw))
-	for _, i := range row.d.terms {
-		terms[i] = row.Raw[i]
-	}
-	vals, err := row.d.decodeAll(terms)
+	vals, err := row.d.cursorRow(row.Raw, row.Values)
 	if err != nil {
 		return "", err
 	}

@@ -106,29 +106,25 @@ type Kept struct {
 	set  bool
 }
 
-// Keep copies r into k, reusing k's memory.
+// Keep copies r into k, reusing k's memory: on Postgres the bytes of the order columns with
+// a wire form and the normal forms of the others (see rawDecoder.cursorRow).
 func (r *Row) Keep(k *Kept) {
 	k.set, k.d = true, r.d
+	k.vals = append(k.vals[:0], r.Values...)
 	if r.d == nil {
-		k.vals = append(k.vals[:0], r.Values...)
 		return
 	}
 	k.buf = k.buf[:0]
-	for _, i := range r.d.terms {
-		k.buf = append(k.buf, r.Raw[i]...)
-	}
 	if len(k.raw) != len(r.Raw) {
 		k.raw = make([][]byte, len(r.Raw))
 	}
-	at := 0
 	for _, i := range r.d.terms {
-		b := r.Raw[i]
-		if b == nil {
-			k.raw[i] = nil
-			continue
+		k.raw[i] = nil
+		if b := r.Raw[i]; b != nil && r.d.wire[i] != WireNone {
+			at := len(k.buf)
+			k.buf = append(k.buf, b...)
+			k.raw[i] = k.buf[at:len(k.buf):len(k.buf)]
 		}
-		k.raw[i] = k.buf[at : at+len(b) : at+len(b)]
-		at += len(b)
 	}
 }
 
@@ -141,11 +137,36 @@ func (rd *Read) CursorOf(k *Kept) (string, error) {
 	if k.d == nil {
 		return rd.Cursor(k.vals), nil
 	}
-	row, err := k.d.decodeAll(k.raw)
+	row, err := k.d.cursorRow(k.raw, k.vals)
 	if err != nil {
 		return "", err
 	}
 	return rd.Cursor(row), nil
+}
+
+// cursorRow returns a row that holds the normal forms of the order columns, which a cursor
+// reads, once the rows may be closed: those with a wire form are decoded from raw, by plans
+// (planned in newRawDecoder) that never consult the connection's type map; the others are
+// taken from vals, decoded while the rows were read, since some of their plans do (a
+// binary numeric into database/sql's NullString encodes through the map), and the map is
+// not safe to use once the connection may serve another statement.
+func (d *rawDecoder) cursorRow(raw [][]byte, vals []any) ([]any, error) {
+	wired := make([][]byte, len(raw))
+	for _, i := range d.terms {
+		if d.wire[i] != WireNone {
+			wired[i] = raw[i]
+		}
+	}
+	row, err := d.decodeAll(wired)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range d.terms {
+		if d.wire[i] == WireNone {
+			row[i] = vals[i]
+		}
+	}
+	return row, nil
 }
 
 // rawDecoder decodes a Postgres row's bytes into normal forms with the generic path's scan
@@ -183,8 +204,9 @@ func newRawDecoder(view string, st *views.Statement, rows pgx.Rows) (*rawDecoder
 			d.plan(i)
 		}
 	}
-	// The order columns are planned now too: a cursor is decoded from them after the rows,
-	// when the connection, whose type map plans, may serve another statement.
+	// The order columns are planned now too: a cursor is decoded from those with a wire form
+	// after the rows (cursorRow), when the connection, whose type map plans, may serve
+	// another statement.
 	for _, i := range d.terms {
 		d.plan(i)
 	}
@@ -210,7 +232,7 @@ func (d *rawDecoder) scan(raw [][]byte, vals []any) error {
 	}
 	for _, i := range d.slow {
 		if err := d.plan(i).Scan(raw[i], d.dests[i]); err != nil {
-			return fmt.Errorf("scan %s: column %s: %w", d.view, d.names[i], err)
+			return fmt.Errorf("scan %s: %w", d.view, pgx.ScanArgError{ColumnIndex: i, FieldName: d.names[i], Err: err})
 		}
 	}
 	return d.st.DecodeInto(vals, d.dests)
@@ -225,7 +247,7 @@ func (d *rawDecoder) decodeAll(raw [][]byte) ([]any, error) {
 			continue
 		}
 		if err := d.plan(i).Scan(raw[i], dests[i]); err != nil {
-			return nil, fmt.Errorf("scan %s: column %s: %w", d.view, d.names[i], err)
+			return nil, fmt.Errorf("scan %s: %w", d.view, pgx.ScanArgError{ColumnIndex: i, FieldName: d.names[i], Err: err})
 		}
 	}
 	row := make([]any, len(dests))
