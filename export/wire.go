@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
-	"time"
 	"unsafe"
 
 	"github.com/viewgate/viewgate/reader"
@@ -16,15 +15,6 @@ import (
 // writes for the normal form the generic path decodes from the same bytes; export's tests
 // pin the two equal. Anything a case does not handle (an odd length, a timestamp outside the
 // years 1–9999) goes back to the generic decoding.
-
-// Microseconds from the Unix epoch to 2000-01-01 UTC, Postgres's timestamp epoch.
-const pgEpochMicros = 946_684_800 * 1_000_000
-
-// The timestamps the fast path formats: years 1 to 9999, in microseconds from 2000-01-01.
-const (
-	minWireTime = -63_082_281_600 * 1_000_000 // 0001-01-01T00:00:00Z
-	endWireTime = 252_455_616_000 * 1_000_000 // 10000-01-01T00:00:00Z
-)
 
 // wire appends column i's value from b in wire form w; ok is false when the generic decoding
 // must format it instead.
@@ -41,7 +31,7 @@ func (e *encoder) wire(buf []byte, i int, w reader.Wire, b []byte) (_ []byte, ok
 		}
 		return appendCSVText(buf, s, e.formulas && c.Type == views.Text), true
 	case reader.WireInt:
-		v, ok := wireInt(b)
+		v, ok := reader.WireIntValue(b)
 		if !ok {
 			return buf, false
 		}
@@ -61,14 +51,10 @@ func (e *encoder) wire(buf []byte, i int, w reader.Wire, b []byte) (_ []byte, ok
 		}
 		return reader.AppendJSONFloat(buf, f), true
 	case reader.WireTime:
-		if len(b) != 8 {
-			return buf, false
-		}
-		us := int64(binary.BigEndian.Uint64(b))
-		if us < minWireTime || us >= endWireTime {
+		t, ok := reader.WireTimeValue(b)
+		if !ok {
 			return buf, false // infinity, or a year the generic path formats or refuses
 		}
-		t := time.Unix(pgEpochMicros/1_000_000+us/1_000_000, us%1_000_000*1_000).UTC()
 		if e.format == NDJSON {
 			return append(appendTime(append(buf, '"'), c, t), '"'), true
 		}
@@ -95,19 +81,6 @@ func (e *encoder) int(buf []byte, c *views.Column, v int64) []byte {
 		return append(strconv.AppendInt(append(buf, '"'), v, 10), '"')
 	}
 	return strconv.AppendInt(buf, v, 10)
-}
-
-// wireInt reads a big-endian int2, int4 or int8.
-func wireInt(b []byte) (int64, bool) {
-	switch len(b) {
-	case 8:
-		return int64(binary.BigEndian.Uint64(b)), true
-	case 4:
-		return int64(int32(binary.BigEndian.Uint32(b))), true
-	case 2:
-		return int64(int16(binary.BigEndian.Uint16(b))), true
-	}
-	return 0, false
 }
 
 // record appends one streamed row: wire forms from their bytes, the other columns from their

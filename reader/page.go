@@ -158,20 +158,46 @@ const (
 	pgEpochMicros = 946_684_800 * 1_000_000
 )
 
+// WireIntValue reads WireInt's bytes, a big-endian int2, int4 or int8; ok is false for
+// another length.
+func WireIntValue(b []byte) (v int64, ok bool) {
+	switch len(b) {
+	case 8:
+		return int64(binary.BigEndian.Uint64(b)), true
+	case 4:
+		return int64(int32(binary.BigEndian.Uint32(b))), true
+	case 2:
+		return int64(int16(binary.BigEndian.Uint16(b))), true
+	}
+	return 0, false
+}
+
+// WireTimeValue reads WireTime's bytes, in UTC; ok is false unless they are 8 bytes of a time
+// in the years 1 to 9999 (infinity, and the years the generic path formats or refuses, are
+// left to it).
+func WireTimeValue(b []byte) (t time.Time, ok bool) {
+	if len(b) != 8 {
+		return time.Time{}, false
+	}
+	us := int64(binary.BigEndian.Uint64(b))
+	if us < minWireTime || us >= endWireTime {
+		return time.Time{}, false
+	}
+	return time.Unix(pgEpochMicros/1_000_000+us/1_000_000, us%1_000_000*1_000).UTC(), true
+}
+
 func wireFits(w Wire, b []byte) bool {
 	switch w {
 	case WireInt:
-		return len(b) == 2 || len(b) == 4 || len(b) == 8
+		_, ok := WireIntValue(b)
+		return ok
 	case WireBool:
 		return len(b) == 1
 	case WireFloat:
 		return len(b) == 8
 	case WireTime:
-		if len(b) != 8 {
-			return false
-		}
-		us := int64(binary.BigEndian.Uint64(b))
-		return us >= minWireTime && us < endWireTime
+		_, ok := WireTimeValue(b)
+		return ok
 	}
 	return true
 }
@@ -196,15 +222,7 @@ func appendWireJSON(buf []byte, c *views.Column, w Wire, b []byte) []byte {
 	case WireText:
 		return AppendJSONString(buf, unsafe.String(unsafe.SliceData(b), len(b))) // read only while b is
 	case WireInt:
-		var v int64
-		switch len(b) {
-		case 8:
-			v = int64(binary.BigEndian.Uint64(b))
-		case 4:
-			v = int64(int32(binary.BigEndian.Uint32(b)))
-		default:
-			v = int64(int16(binary.BigEndian.Uint16(b)))
-		}
+		v, _ := WireIntValue(b)
 		if c.Type == views.BigInt { // bigint's normal form is its decimal string
 			return append(strconv.AppendInt(append(buf, '"'), v, 10), '"')
 		}
@@ -217,8 +235,7 @@ func appendWireJSON(buf []byte, c *views.Column, w Wire, b []byte) []byte {
 	case WireFloat:
 		return AppendJSONFloat(buf, math.Float64frombits(binary.BigEndian.Uint64(b)))
 	case WireTime:
-		us := int64(binary.BigEndian.Uint64(b))
-		t := time.Unix(pgEpochMicros/1_000_000+us/1_000_000, us%1_000_000*1_000).UTC()
+		t, _ := WireTimeValue(b)
 		return append(t.AppendFormat(append(buf, '"'), time.RFC3339Nano), '"')
 	}
 	return append(buf, "null"...)
