@@ -153,6 +153,9 @@ func compileOperation(exec *graphql.Schema, op *ast.OperationDefinition, frags m
 // It reports false when graphql-go would refuse an input; the request then runs through
 // graphql.Execute, which says why.
 func (c *compiled) variables(inputs map[string]any) (map[string]any, bool) {
+	if len(c.vars) == 0 {
+		return nil, true // the fields keep the empty map they were compiled with
+	}
 	out := make(map[string]any, len(c.vars))
 	for _, v := range c.vars {
 		in := inputs[v.name]
