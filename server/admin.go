@@ -59,7 +59,7 @@ func Admin(o AdminOptions) http.Handler {
 		}
 		o.Log.InfoContext(r.Context(), "keys file reloaded by admin", "keys", n)
 		data, _ := json.Marshal(map[string]any{"reloaded": true, "keys": n})
-		gh.write(w, r, http.StatusOK, response{Data: data})
+		gh.write(w, r, http.StatusOK, response{Data: [][]byte{data}})
 	})
 	mux.HandleFunc("/admin/replicas", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := gh.admit(w, r, o.Auth, o.Role); !ok {

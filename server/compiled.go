@@ -39,14 +39,12 @@ type compiledVar struct {
 }
 
 type compiledField struct {
-	key     string // the response key: the alias or the field name
 	prefix  []byte // what comes before the field's JSON in the data object: {"key": or ,"key":
 	resolve graphql.FieldResolveFn
 	params  graphql.ResolveParams // Context and VariableValues are set per request
 	nodes   []ast.Node            // for errors' locations
-	// args and argASTs are the field's arguments when they hold a variable (dynamic):
+	// argDefs and argASTs are the field's arguments when they hold a variable, nil otherwise:
 	// params.Args is then coerced per request.
-	dynamic bool
 	argDefs []*graphql.Argument
 	argASTs []*ast.Argument
 }
@@ -117,16 +115,19 @@ func compileOperation(exec *graphql.Schema, op *ast.OperationDefinition, frags m
 		if def == nil || def.Resolve == nil || !encodes(def.Type) {
 			return nil
 		}
-		cf := compiledField{key: key, resolve: def.Resolve}
-		cf.prefix = append(reader.AppendJSONString([]byte{"{,"[min(len(c.fields), 1)]}, key), ':')
+		open := byte(',')
+		if len(c.fields) == 0 {
+			open = '{'
+		}
+		cf := compiledField{resolve: def.Resolve, prefix: append(reader.AppendJSONString([]byte{open}, key), ':')}
 		for _, a := range f.Arguments {
 			if a != nil && holdsVariable(a.Value) {
-				cf.dynamic, cf.argDefs, cf.argASTs = true, def.Args, f.Arguments
+				cf.argDefs, cf.argASTs = def.Args, f.Arguments
 				break
 			}
 		}
 		var args map[string]any
-		if !cf.dynamic {
+		if cf.argASTs == nil {
 			args = argumentValues(def.Args, f.Arguments, noVars)
 		}
 		fieldASTs := []*ast.Field{f}
@@ -216,7 +217,7 @@ func (f *compiledField) call(ctx context.Context, vars map[string]any) (v json.R
 	if len(vars) > 0 {
 		p.Info.VariableValues = vars
 	}
-	if f.dynamic {
+	if f.argASTs != nil {
 		p.Args = argumentValues(f.argDefs, f.argASTs, vars)
 	}
 	res, rerr := f.resolve(p)

@@ -83,10 +83,9 @@ type params struct {
 // response is the GraphQL response body.
 type response struct {
 	Errors []errorEntry
-	Data   json.RawMessage
-	// DataParts, when Data is nil, is the data object in pieces to be sent one after the
-	// other (a compiled operation's keys and its fields' JSON), so it is never copied whole.
-	DataParts  [][]byte
+	// Data is the data object in pieces to be sent one after the other (a compiled
+	// operation's keys and its fields' JSON), so it is never copied whole; nil: no data.
+	Data       [][]byte
 	Extensions json.RawMessage // a JSON object, or nil
 }
 
@@ -100,9 +99,8 @@ func (b response) encode() ([]byte, error) {
 	return bytes.Join(parts, nil), nil
 }
 
-// parts returns the body in pieces: what comes before data, data itself (in one piece or its
-// DataParts) and what follows it, so that write can send a page without copying it into one
-// more buffer.
+// parts returns the body in pieces: what comes before data, data's pieces and what follows
+// it, so that write can send a page without copying it into one more buffer.
 func (b response) parts() ([][]byte, error) {
 	head := append(make([]byte, 0, 64), '{')
 	if len(b.Errors) > 0 {
@@ -112,10 +110,7 @@ func (b response) parts() ([][]byte, error) {
 		}
 		head = append(append(head, `"errors":`...), errs...)
 	}
-	data := b.DataParts
-	if b.Data != nil {
-		data = [][]byte{b.Data}
-	}
+	data := b.Data
 	if data != nil {
 		if len(b.Errors) > 0 {
 			head = append(head, ',')
@@ -252,7 +247,7 @@ func (h *graphqlHandler) answer(ctx context.Context, w http.ResponseWriter, r *h
 		if max := h.o.Limits.MaxResponseBytes; max > 0 && int64(n) > max {
 			return h.refuse(ctx, w, r, fmt.Errorf("%w: the answer is %d bytes, over the limit of %d; ask for fewer rows or columns", errTooComplex, n, max))
 		}
-		out.DataParts = data
+		out.Data = data
 	}
 	for _, fe := range errs {
 		c, cause := cause(fe, data == nil)
@@ -387,12 +382,12 @@ func readParams(r *http.Request) (*params, error) {
 		if err := checkJSON(body, maxVariableDepth+1); err != nil {
 			return nil, err
 		}
-		// One JSON value is decoded in place; anything else is read again by a Decoder, whose
-		// errors say what is wrong (and p starts over from its zero value).
+		// One JSON value is decoded in place; anything else is read again by a Decoder, for
+		// errors that say what is wrong.
 		if json.Unmarshal(body, &p) != nil {
-			p = params{}
+			var discard params
 			dec := json.NewDecoder(bytes.NewReader(body))
-			if err := dec.Decode(&p); err != nil {
+			if err := dec.Decode(&discard); err != nil {
 				return nil, fmt.Errorf("%w: body is not a GraphQL JSON request: %s", errBadRequest, jsonProblem(err))
 			}
 			if dec.More() {
