@@ -3,7 +3,6 @@ package reader
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -59,19 +58,10 @@ func (rd *Read) PageRows(ctx context.Context) (*WirePage, error) {
 
 // wholeRows reads up to limit rows decoded whole, as run does.
 func (rd *Read) wholeRows(rows replica.Rows, limit int, out *[]Row) (int, error) {
-	st := rd.Stmt
-	dests := st.Dests()
-	var slab []any
+	w := newWholeRows(rd.Stmt, rd.View.Field)
 	for len(*out) < limit && rows.Next() {
-		if err := rows.Scan(dests...); err != nil {
-			return len(*out), fmt.Errorf("scan %s: %w", rd.View.Field, err)
-		}
-		if len(slab) < len(dests) {
-			slab = make([]any, min(limit-len(*out), slabRows)*len(dests))
-		}
-		vals := slab[:len(dests):len(dests)]
-		slab = slab[len(dests):]
-		if err := st.DecodeInto(vals, dests); err != nil {
+		vals, err := w.decode(rows, limit-len(*out))
+		if err != nil {
 			return len(*out), err
 		}
 		*out = append(*out, Row{Values: vals})
@@ -87,11 +77,9 @@ func (rd *Read) wireRows(rows replica.Rows, pr pgx.Rows, d *rawDecoder, limit in
 	var data []byte // the rows' bytes, copied out of pgx's buffer, which the next row reuses
 	var raws [][]byte
 	var vals []any
+	var whole *wholeRows // for the rows a wire form cannot format
 	for {
 		raw := pr.RawValues()
-		if len(raw) != cols {
-			return len(*out), fmt.Errorf("scan %s: %d values for %d columns", rd.View.Field, len(raw), cols)
-		}
 		row := Row{Wire: d.wire, d: d}
 		if d.fits(raw) {
 			if len(raws) < cols {
@@ -123,14 +111,14 @@ func (rd *Read) wireRows(rows replica.Rows, pr pgx.Rows, d *rawDecoder, limit in
 				return len(*out), err
 			}
 		} else {
-			dests := rd.Stmt.Dests()
-			if err := rows.Scan(dests...); err != nil {
-				return len(*out), fmt.Errorf("scan %s: %w", rd.View.Field, err)
+			if whole == nil {
+				whole = newWholeRows(rd.Stmt, rd.View.Field)
 			}
-			row.Values, row.Wire, row.d = make([]any, cols), nil, nil
-			if err := rd.Stmt.DecodeInto(row.Values, dests); err != nil {
+			v, err := whole.decode(rows, limit-len(*out))
+			if err != nil {
 				return len(*out), err
 			}
+			row.Values, row.Wire, row.d = v, nil, nil
 		}
 		*out = append(*out, row)
 		if len(*out) >= limit || !pr.Next() {

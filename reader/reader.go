@@ -310,26 +310,49 @@ func (rd *Read) Count(ctx context.Context) (int, error) {
 // slabRows is how many rows' values run allocates at once.
 const slabRows = 64
 
+// wholeRows scans rows into one set of destinations and decodes each into normal forms cut
+// from slabs of up to slabRows rows: one allocation, not one a row.
+type wholeRows struct {
+	st    *views.Statement
+	view  string
+	dests []any
+	slab  []any
+}
+
+func newWholeRows(st *views.Statement, view string) *wholeRows {
+	return &wholeRows{st: st, view: view, dests: st.Dests()}
+}
+
+// decode returns the normal forms of the row rows is on; left is how many rows, this one
+// included, may still be read, so a slab is no larger than needed.
+func (w *wholeRows) decode(rows replica.Rows, left int) ([]any, error) {
+	if err := rows.Scan(w.dests...); err != nil {
+		return nil, fmt.Errorf("scan %s: %w", w.view, err)
+	}
+	n := len(w.dests)
+	if len(w.slab) < n {
+		w.slab = make([]any, min(left, slabRows)*n)
+	}
+	row := w.slab[:n:n]
+	w.slab = w.slab[n:]
+	if err := w.st.DecodeInto(row, w.dests); err != nil {
+		return nil, err
+	}
+	return row, nil
+}
+
 // run executes one statement, reads at most limit rows and writes the query-log entry.
 func (r *Reader) run(ctx context.Context, src Source, who *auth.Principal, q *views.Query, st *views.Statement, limit int) ([][]any, error) {
 	var out [][]any
 	err := r.runWith(ctx, src, who, q, st, func(rows replica.Rows) (int, error) {
-		dests := st.Dests()
-		var slab []any // rows are cut from slabs of up to slabRows rows: one allocation, not one a row
+		w := newWholeRows(st, q.View.Field)
 		for len(out) < limit && rows.Next() {
-			if err := rows.Scan(dests...); err != nil {
-				return len(out), fmt.Errorf("scan %s: %w", q.View.Field, err)
-			}
-			if len(slab) < len(dests) {
-				slab = make([]any, min(limit-len(out), slabRows)*len(dests))
-				if out == nil {
-					out = make([][]any, 0, min(limit, slabRows))
-				}
-			}
-			row := slab[:len(dests):len(dests)]
-			slab = slab[len(dests):]
-			if err := st.DecodeInto(row, dests); err != nil {
+			row, err := w.decode(rows, limit-len(out))
+			if err != nil {
 				return len(out), err
+			}
+			if out == nil {
+				out = make([][]any, 0, min(limit, slabRows))
 			}
 			out = append(out, row)
 		}
