@@ -15,8 +15,9 @@ import (
 // maxListAllocs bounds the allocations of one list request with auth, memory quotas and the
 // query log to a file: 948 when it was set (issue 12; 1,334 before), 860 with compiled
 // operations (cap lowered from 1,200), 419 with Postgres's wire forms formatted straight
-// into the answer (reader.PageRows; cap lowered from 1,100), so the margin is wide and only
-// a regression of the hot path's shape trips it. Not run with -race, which allocates for
+// into the answer (reader.PageRows; cap lowered from 1,100), 378 once an operation without
+// variables got no map of them per request, so the margin is wide and only a regression of
+// the hot path's shape trips it. Not run with -race, which allocates for
 // itself.
 const maxListAllocs = 600
 

@@ -104,7 +104,7 @@ type QueryLog struct {
 	Plans         Plans
 	// LabelStatements (label_statements) shows each statement's requestId and view to DBAs:
 	// application_name on Postgres, a leading comment on MySQL/MariaDB. nil (unset) is each
-	// engine's default, LabelsByDefault.
+	// engine's default (labelsByDefault).
 	LabelStatements *bool
 }
 
@@ -114,14 +114,14 @@ func (q QueryLog) Label(dialect string) bool {
 	if q.LabelStatements != nil {
 		return *q.LabelStatements
 	}
-	return LabelsByDefault(dialect)
+	return labelsByDefault(dialect)
 }
 
-// LabelsByDefault reports whether statements of a dialect are labelled when label_statements
+// labelsByDefault reports whether statements of a dialect are labelled when label_statements
 // is unset: on MySQL/MariaDB, where the label is a comment in the statement; not on Postgres,
 // where it is a set_config of its own in the statement's round trip, which cost 8 % of the
 // list benchmark's throughput and 7 % of the database's CPU (docs/architecture.md).
-func LabelsByDefault(dialect string) bool { return dialect == "mysql" || dialect == "mariadb" }
+func labelsByDefault(dialect string) bool { return dialect == "mysql" || dialect == "mariadb" }
 
 // Plans says when the plans of slow statements are captured.
 type Plans struct {
