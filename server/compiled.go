@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"slices"
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/gqlerrors"
@@ -43,10 +44,11 @@ type compiledField struct {
 	resolve graphql.FieldResolveFn
 	params  graphql.ResolveParams // Context and VariableValues are set per request
 	nodes   []ast.Node            // for errors' locations
-	// argDefs and argASTs are the field's arguments when they hold a variable, nil otherwise:
-	// params.Args is then coerced per request.
+	// argDefs and argLits are the field's arguments and their literals (by definition, nil
+	// where absent) when one holds a variable, nil otherwise: params.Args is then coerced per
+	// request.
 	argDefs []*graphql.Argument
-	argASTs []*ast.Argument
+	argLits []ast.Value
 }
 
 // encodedConnection is the name of schema.NewExec's scalar for root fields that return JSON.
@@ -120,15 +122,12 @@ func compileOperation(exec *graphql.Schema, op *ast.OperationDefinition, frags m
 			open = '{'
 		}
 		cf := compiledField{resolve: def.Resolve, prefix: append(reader.AppendJSONString([]byte{open}, key), ':')}
-		for _, a := range f.Arguments {
-			if a != nil && holdsVariable(a.Value) {
-				cf.argDefs, cf.argASTs = def.Args, f.Arguments
-				break
-			}
-		}
+		lits := literals(def.Args, f.Arguments)
 		var args map[string]any
-		if cf.argASTs == nil {
-			args = argumentValues(def.Args, f.Arguments, noVars)
+		if slices.ContainsFunc(lits, holdsVariable) {
+			cf.argDefs, cf.argLits = def.Args, lits
+		} else {
+			args = argumentValues(def.Args, lits, noVars)
 		}
 		fieldASTs := []*ast.Field{f}
 		cf.params = graphql.ResolveParams{
@@ -217,8 +216,8 @@ func (f *compiledField) call(ctx context.Context, vars map[string]any) (v json.R
 	if len(vars) > 0 {
 		p.Info.VariableValues = vars
 	}
-	if f.argASTs != nil {
-		p.Args = argumentValues(f.argDefs, f.argASTs, vars)
+	if f.argLits != nil {
+		p.Args = argumentValues(f.argDefs, f.argLits, vars)
 	}
 	res, rerr := f.resolve(p)
 	if rerr != nil {
@@ -241,22 +240,30 @@ func (f *compiledField) call(ctx context.Context, vars map[string]any) (v json.R
 		f.params.Info.ParentType.Name()+"."+f.params.Info.FieldName+".", f.nodes, f.params.Info.Path.AsArray())
 }
 
-// argumentValues is graphql-go's getArgumentValues: the value of each argument coerced by
-// its type, else the argument's default, leaving out what is null.
-func argumentValues(defs []*graphql.Argument, asts []*ast.Argument, vars map[string]any) map[string]any {
+// literals returns the literal given for each argument definition, nil where none is (the
+// last one given, as graphql-go's getArgumentValues takes).
+func literals(defs []*graphql.Argument, asts []*ast.Argument) []ast.Value {
 	byName := map[string]*ast.Argument{}
 	for _, a := range asts {
 		if a.Name != nil {
 			byName[a.Name.Value] = a
 		}
 	}
-	out := map[string]any{}
-	for _, def := range defs {
-		var lit ast.Value
+	lits := make([]ast.Value, len(defs))
+	for i, def := range defs {
 		if a, ok := byName[def.PrivateName]; ok {
-			lit = a.Value
+			lits[i] = a.Value
 		}
-		v := coerceLiteral(lit, def.Type, vars)
+	}
+	return lits
+}
+
+// argumentValues is graphql-go's getArgumentValues over literals' result: the value of each
+// argument coerced by its type, else the argument's default, leaving out what is null.
+func argumentValues(defs []*graphql.Argument, lits []ast.Value, vars map[string]any) map[string]any {
+	out := map[string]any{}
+	for i, def := range defs {
+		v := coerceLiteral(lits[i], def.Type, vars)
 		if nullish(v) {
 			v = def.DefaultValue
 		}
