@@ -1,5 +1,16 @@
 package dbtest
 
+import "testing"
+
+// EdgePostgres returns the URL of a fresh Postgres database (Postgres) that also holds
+// EdgeSQL's views.
+func EdgePostgres(t testing.TB) string {
+	t.Helper()
+	dsn := Postgres(t)
+	adminExec(t, "pgx", dsn, EdgeSQL)
+	return dsn
+}
+
 // EdgeSQL creates, in a fresh Postgres database, a view of awkward values in every Postgres
 // type the wire forms format (reader.Wire) and in the types they leave to the generic
 // decoding, one value list per column cycled over 24 rows (v_edge); a view of one infinite

@@ -2,7 +2,6 @@ package export
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -13,22 +12,12 @@ import (
 	"github.com/viewgate/viewgate/reader"
 	"github.com/viewgate/viewgate/replica"
 	"github.com/viewgate/viewgate/views"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 // wireReader returns a reader over a fresh Postgres database holding wireSetup.
 func wireReader(t *testing.T) (*reader.Reader, *views.Catalog) {
 	t.Helper()
-	dsn := dbtest.Postgres(t)
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(dbtest.EdgeSQL); err != nil {
-		t.Fatal(err)
-	}
+	dsn := dbtest.EdgePostgres(t)
 	cat, err := views.ParseCatalog([]byte(dbtest.EdgeCatalog))
 	if err != nil {
 		t.Fatal(err)

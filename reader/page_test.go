@@ -3,7 +3,6 @@ package reader_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -16,23 +15,13 @@ import (
 	"github.com/viewgate/viewgate/reader"
 	"github.com/viewgate/viewgate/replica"
 	"github.com/viewgate/viewgate/views"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 // edgeReader returns a reader over a fresh Postgres database holding dbtest.EdgeSQL, and the
 // query log it writes.
 func edgeReader(t *testing.T) (*reader.Reader, *views.Catalog, *bytes.Buffer) {
 	t.Helper()
-	dsn := dbtest.Postgres(t)
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(dbtest.EdgeSQL); err != nil {
-		t.Fatal(err)
-	}
+	dsn := dbtest.EdgePostgres(t)
 	cat, err := views.ParseCatalog([]byte(dbtest.EdgeCatalog))
 	if err != nil {
 		t.Fatal(err)
