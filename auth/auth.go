@@ -102,6 +102,10 @@ func (k *Keys) Lookup(secret string) (*Principal, error) {
 	return found, nil
 }
 
+// KeyHeader is the X-API-Key header, spelled as net/http canonicalizes it, so looking it up
+// costs no allocation.
+const KeyHeader = "X-Api-Key"
+
 // credential returns the request's one credential: the X-API-Key header, or an Authorization:
 // Bearer token (the scheme is case-insensitive). It returns ErrNoCredentials when there is none,
 // ErrTwoCredentials when there are both headers or one of them twice, and ErrBadHeader when the
@@ -111,7 +115,7 @@ func (k *Keys) Lookup(secret string) (*Principal, error) {
 // Refusing two credentials matters behind a proxy that injects Authorization: were one of them
 // preferred, a client could send its own and pick its identity.
 func credential(r *http.Request) (string, error) {
-	keys := r.Header.Values("X-API-Key")
+	keys := r.Header.Values(KeyHeader)
 	authz := slices.DeleteFunc(slices.Clone(r.Header.Values("Authorization")), func(v string) bool { return v == "" })
 	switch n := len(keys) + len(authz); {
 	case n == 0:

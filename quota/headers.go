@@ -6,6 +6,13 @@ import (
 	"time"
 )
 
+// The RateLimit-Policy and RateLimit fields' names as net/http canonicalizes them: spelled so,
+// setting or looking them up costs no allocation.
+const (
+	PolicyHeader = "Ratelimit-Policy"
+	StateHeader  = "Ratelimit"
+)
+
 // SetHeaders writes the decision's windows as the RateLimit-Policy and RateLimit fields of
 // draft-ietf-httpapi-ratelimit-headers-10 (September 2025), structured-field lists with one item
 // per class, scope and window:
@@ -44,6 +51,6 @@ func (d *Decision) SetHeaders(h http.Header) {
 		b = strconv.AppendInt(append(b, ";t="...), int64(retryAfter(w.ResetAt, d.at)/time.Second), 10)
 	}
 	all := string(b)
-	h.Set("RateLimit-Policy", all[:cut])
-	h.Set("RateLimit", all[cut:])
+	h.Set(PolicyHeader, all[:cut])
+	h.Set(StateHeader, all[cut:])
 }

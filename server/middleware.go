@@ -6,8 +6,9 @@ import (
 	"github.com/viewgate/viewgate/requestid"
 )
 
-// RequestIDHeader is the header a caller may set, and the server echoes, to name a request.
-const RequestIDHeader = "X-Request-ID"
+// RequestIDHeader is the header a caller may set, and the server echoes, to name a request:
+// X-Request-ID, spelled as net/http canonicalizes it, so looking it up costs no allocation.
+const RequestIDHeader = "X-Request-Id"
 
 // Middleware wraps a handler with behaviour shared by every request.
 type Middleware func(http.Handler) http.Handler
@@ -22,8 +23,9 @@ func Chain(h http.Handler, m ...Middleware) http.Handler {
 	return h
 }
 
-// TraceparentHeader is the W3C Trace Context header whose trace id is logged beside the requestId.
-const TraceparentHeader = "traceparent"
+// TraceparentHeader is the W3C Trace Context header (traceparent) whose trace id is logged
+// beside the requestId, spelled canonically like RequestIDHeader.
+const TraceparentHeader = "Traceparent"
 
 // RequestID puts the caller's X-Request-ID in the request context if requestid.Valid accepts
 // it, and a new id otherwise, and echoes the id in the response header. The trace id of a

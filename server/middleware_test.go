@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/viewgate/viewgate/auth"
+	"github.com/viewgate/viewgate/quota"
 	"github.com/viewgate/viewgate/requestid"
 	"github.com/viewgate/viewgate/server"
 )
@@ -127,5 +129,26 @@ func TestBodyLimit(t *testing.T) {
 				t.Errorf("MaxBytesError.Limit (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestHeaderNamesCanonical checks that the header names the request path sets and reads are
+// spelled as net/http canonicalizes them (which costs an allocation per use otherwise), and
+// that each is the field its documentation names.
+func TestHeaderNamesCanonical(t *testing.T) {
+	tests := []struct{ got, field string }{
+		{server.RequestIDHeader, "X-Request-ID"},
+		{server.TraceparentHeader, "traceparent"},
+		{auth.KeyHeader, "X-API-Key"},
+		{quota.PolicyHeader, "RateLimit-Policy"},
+		{quota.StateHeader, "RateLimit"},
+	}
+	for _, tt := range tests {
+		if want := http.CanonicalHeaderKey(tt.field); tt.got != want {
+			t.Errorf("header %s is spelled %q, want net/http's canonical %q", tt.field, tt.got, want)
+		}
+		if n := testing.AllocsPerRun(10, func() { _ = http.CanonicalHeaderKey(tt.got) }); n != 0 {
+			t.Errorf("canonicalizing %q allocates %v times", tt.got, n)
+		}
 	}
 }

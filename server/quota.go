@@ -67,7 +67,7 @@ func (h *graphqlHandler) charge(ctx context.Context, w http.ResponseWriter, pl *
 // rateHeaders sets the RateLimit headers of a request refused before its charge (a bad
 // document, say), from a free charge, so that every answer to a principal carries them.
 func (h *graphqlHandler) rateHeaders(ctx context.Context, w http.ResponseWriter) {
-	if h.o.Quota == nil || w.Header().Get("RateLimit") != "" {
+	if h.o.Quota == nil || w.Header().Get(quota.StateHeader) != "" {
 		return
 	}
 	if who := auth.FromContext(ctx); who != nil {
