@@ -163,8 +163,12 @@ func (g *Gateway) sources(ctx context.Context) (map[string]resolvers.Source, err
 		if err != nil {
 			return nil, err
 		}
-		out[v.Source] = resolvers.Source{Runner: src, Builder: &views.Builder{Dialect: d, Cursors: cur},
+		rs := resolvers.Source{Runner: src, Builder: &views.Builder{Dialect: d, Cursors: cur},
 			Label: g.cfg.QueryLog.Label(src.Dialect())}
+		if b, ok := src.(bounded); ok {
+			rs.Bound = b.Bound()
+		}
+		out[v.Source] = rs
 	}
 	return out, nil
 }

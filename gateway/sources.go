@@ -6,11 +6,18 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/viewgate/viewgate/auth"
 	"github.com/viewgate/viewgate/config"
 	"github.com/viewgate/viewgate/replica"
 )
+
+// bounded is a Source that says how long its statements may run (resolvers.Source.Bound);
+// the replica router, which opens the config's sources, is one.
+type bounded interface{ Bound() time.Duration }
+
+var _ bounded = (*replica.Router)(nil)
 
 // OpenSource opens a source's replicas behind a router; a config without replicas (the demo)
 // is one replica named after the source.

@@ -33,19 +33,26 @@ func WithDBTime(ctx context.Context, d time.Duration) context.Context {
 }
 
 // statementContext returns the context a statement runs under, bounded by what is left of the
-// request's database time, or ErrDBTimeSpent when nothing is.
-func statementContext(ctx context.Context) (context.Context, context.CancelFunc, *dbTime, error) {
+// request's database time, or ErrDBTimeSpent when nothing is. bound is the longest the source
+// lets a statement run (0: unknown); while more than that is left, the budget cannot stop the
+// statement before the source does, and ctx is returned as it is, without a timer of its own.
+func statementContext(ctx context.Context, bound time.Duration) (context.Context, context.CancelFunc, *dbTime, error) {
 	b, _ := ctx.Value(dbTimeKey{}).(*dbTime)
 	if b == nil {
-		return ctx, func() {}, nil, nil
+		return ctx, noCancel, nil, nil
 	}
 	left := b.left()
 	if left <= 0 {
 		return nil, nil, nil, fmt.Errorf("%w (%v): the remaining root fields were not run; split the request", ErrDBTimeSpent, b.budget)
 	}
+	if bound > 0 && left > bound {
+		return ctx, noCancel, b, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, left)
 	return ctx, cancel, b, nil
 }
+
+func noCancel() {}
 
 func (b *dbTime) left() time.Duration {
 	b.mu.Lock()

@@ -32,6 +32,10 @@ type Source struct {
 	Runner  Runner
 	Builder *views.Builder
 	Label   bool // show each statement's requestId and view to DBAs in pg_stat_activity / the process list
+	// Bound is the longest Runner lets a statement hold its caller (its statement timeout and
+	// client-side backstop); 0 when unknown. A request's database time bounds a statement
+	// with a timer of its own only when less than Bound is left.
+	Bound time.Duration
 }
 
 // Options configures a Reader.
@@ -367,7 +371,7 @@ func (r *Reader) run(ctx context.Context, src Source, who *auth.Principal, q *vi
 // runWith executes one statement, hands its rows to read, which returns how many it read,
 // and writes the query-log entry.
 func (r *Reader) runWith(ctx context.Context, src Source, who *auth.Principal, q *views.Query, st *views.Statement, read func(replica.Rows) (int, error)) error {
-	sctx, cancel, budget, err := statementContext(ctx)
+	sctx, cancel, budget, err := statementContext(ctx, src.Bound)
 	if err != nil {
 		return fmt.Errorf("query %s: %w", q.View.Field, err)
 	}

@@ -173,6 +173,10 @@ func (r *Router) now() time.Time { return r.o.Now() }
 // Name returns the source name.
 func (r *Router) Name() string { return r.o.Name }
 
+// Bound returns the longest a Query statement holds its caller once it runs: the statement
+// timeout and the client-side backstop every engine adds to it.
+func (r *Router) Bound() time.Duration { return r.o.StatementTimeout + backstop }
+
 // Dialect returns "postgres", "mysql", "mariadb" or "sqlite", as detected by the first
 // replica reached at OpenRouter.
 func (r *Router) Dialect() string { return r.dialect }
