@@ -59,6 +59,33 @@ func (e *encoder) wire(buf []byte, i int, w reader.Wire, b []byte) (_ []byte, ok
 			return append(appendTime(append(buf, '"'), c, t), '"'), true
 		}
 		return appendTime(buf, c, t), true
+	case reader.WireDate:
+		t, ok := reader.WireDateValue(b)
+		if !ok {
+			return buf, false // infinity, or a year the generic path formats or refuses
+		}
+		if e.format == NDJSON {
+			return append(appendTime(append(buf, '"'), c, t), '"'), true
+		}
+		return appendTime(buf, c, t), true
+	case reader.WireDecimal:
+		s, ok := reader.WireDecimalText(b, *c.Scale)
+		if !ok {
+			return buf, false // NaN or an infinity, which the generic path refuses
+		}
+		if e.format == NDJSON {
+			return append(append(append(buf, '"'), s...), '"'), true // digits, '-', '.': no escapes
+		}
+		return append(buf, s...), true // nothing a CSV field quotes
+	case reader.WireUUID:
+		if e.format == NDJSON {
+			out, ok := reader.AppendWireUUID(append(buf, '"'), b)
+			if !ok {
+				return buf, false
+			}
+			return append(out, '"'), true
+		}
+		return reader.AppendWireUUID(buf, b)
 	}
 	return buf, false
 }

@@ -132,7 +132,8 @@ func TestWireEqualsGeneric(t *testing.T) {
 				wantWire := map[string]reader.Wire{"id": reader.WireInt, "small": reader.WireInt, "medium": reader.WireInt,
 					"big": reader.WireInt, "narrow": reader.WireInt, "note": reader.WireText, "code": reader.WireText,
 					"fixed": reader.WireText, "ratio": reader.WireFloat, "flag": reader.WireBool, "at": reader.WireTime,
-					"local": reader.WireTime}
+					"local": reader.WireTime, "amount": reader.WireDecimal, "loose": reader.WireDecimal,
+					"day": reader.WireDate, "ref": reader.WireUUID}
 				got := map[string]reader.Wire{}
 				for i, c := range v.Columns {
 					if i < len(wires) && wires[i] != reader.WireNone {
@@ -147,15 +148,39 @@ func TestWireEqualsGeneric(t *testing.T) {
 	}
 }
 
-// TestWireInfiniteTimestamp: an infinite timestamp, which has no normal form, fails the fast
-// path as it fails the generic one.
-func TestWireInfiniteTimestamp(t *testing.T) {
+// TestWireNoNormalForm: an infinite timestamp, an infinite date and a numeric NaN, which have
+// no normal form, fail the fast path as they fail the generic one, in both formats.
+func TestWireNoNormalForm(t *testing.T) {
 	r, cat := wireReader(t)
-	_, _, _, _, errs := both(t, r, cat.View("infinites"), &auth.Principal{Roles: []string{"r"}}, CSV, true)
-	if errs[0] == nil || errs[1] == nil {
-		t.Fatalf("errors: fast %v, generic %v; want both", errs[0], errs[1])
+	for _, tc := range []struct{ view, says string }{
+		{"infinites", "infinite"}, {"infiniteDays", "scan"}, {"nans", "not a decimal"},
+	} {
+		for _, f := range []Format{CSV, NDJSON} {
+			_, _, _, _, errs := both(t, r, cat.View(tc.view), &auth.Principal{Roles: []string{"r"}}, f, true)
+			if errs[0] == nil || errs[1] == nil || errs[0].Error() != errs[1].Error() {
+				t.Fatalf("%s %s: errors: fast %v, generic %v; want the same", tc.view, f, errs[0], errs[1])
+			}
+			if !strings.Contains(errs[0].Error(), tc.says) {
+				t.Errorf("%s %s: error %v does not say %q", tc.view, f, errs[0], tc.says)
+			}
+		}
 	}
-	if !strings.Contains(errs[0].Error(), "infinite") || !strings.Contains(errs[1].Error(), "infinite") {
-		t.Errorf("errors: fast %v, generic %v; want both to name the infinite timestamp", errs[0], errs[1])
+}
+
+// TestWireFarDates: dates past the year 9999 and before year 1, which the wire form leaves
+// to the generic decoding, are exported as the generic path exports them.
+func TestWireFarDates(t *testing.T) {
+	r, cat := wireReader(t)
+	for _, f := range []Format{CSV, NDJSON} {
+		fast, generic, _, cursors, errs := both(t, r, cat.View("farDays"), &auth.Principal{Roles: []string{"r"}}, f, true)
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatalf("%s: errors: fast %v, generic %v", f, errs[0], errs[1])
+		}
+		if diff := cmp.Diff(generic, fast); diff != "" || cursors[0] != cursors[1] {
+			t.Errorf("%s: fast path differs (-generic +fast):\n%s\ncursors %q", f, diff, cursors)
+		}
+		if !strings.Contains(generic, "10000-06-01") {
+			t.Errorf("%s: no far date in\n%s", f, generic)
+		}
 	}
 }

@@ -139,11 +139,15 @@ func (d *rawDecoder) fits(raw [][]byte) bool {
 }
 
 // The timestamps a wire form formats: years 1 to 9999, in microseconds from 2000-01-01, and
-// the microseconds from the Unix epoch to 2000-01-01 UTC, Postgres's timestamp epoch.
+// the microseconds from the Unix epoch to 2000-01-01 UTC, Postgres's timestamp epoch; the
+// dates, in days from 2000-01-01, and that epoch in days from the Unix epoch.
 const (
 	minWireTime   = -63_082_281_600 * 1_000_000 // 0001-01-01T00:00:00Z
 	endWireTime   = 252_455_616_000 * 1_000_000 // 10000-01-01T00:00:00Z
 	pgEpochMicros = 946_684_800 * 1_000_000
+	minWireDate   = -730_119  // 0001-01-01
+	endWireDate   = 2_921_940 // 10000-01-01
+	pgEpochDays   = 10_957
 )
 
 // WireIntValue reads WireInt's bytes, a big-endian int2, int4 or int8; ok is false for
@@ -174,6 +178,43 @@ func WireTimeValue(b []byte) (t time.Time, ok bool) {
 	return time.Unix(pgEpochMicros/1_000_000+us/1_000_000, us%1_000_000*1_000).UTC(), true
 }
 
+// WireDateValue reads WireDate's bytes as the date's midnight in UTC; ok is false unless they
+// are 4 bytes of a date in the years 1 to 9999 (infinity, and the years the generic path
+// formats or refuses, are left to it).
+func WireDateValue(b []byte) (t time.Time, ok bool) {
+	if len(b) != 4 {
+		return time.Time{}, false
+	}
+	days := int64(int32(binary.BigEndian.Uint32(b)))
+	if days < minWireDate || days >= endWireDate {
+		return time.Time{}, false
+	}
+	return time.Unix((pgEpochDays+days)*86_400, 0).UTC(), true
+}
+
+// WireDecimalText returns the normal form of WireDecimal's bytes: the decimal with scale
+// digits after the point, rounded half away from zero, which is b itself (and valid only
+// while b is) when b is already so; ok is false for NaN, the infinities and whatever else is
+// not a plain decimal, which the generic path refuses.
+func WireDecimalText(b []byte, scale int) (s string, ok bool) {
+	return views.FormatDecimal(unsafe.String(unsafe.SliceData(b), len(b)), scale)
+}
+
+// AppendWireUUID appends WireUUID's bytes as the normal form's text, lower-case hex grouped
+// 8-4-4-4-12; ok is false unless they are 16 bytes.
+func AppendWireUUID(buf, b []byte) (_ []byte, ok bool) {
+	if len(b) != 16 {
+		return buf, false
+	}
+	for i, x := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			buf = append(buf, '-')
+		}
+		buf = append(buf, hexDigits[x>>4], hexDigits[x&0xf])
+	}
+	return buf, true
+}
+
 func wireFits(w Wire, b []byte) bool {
 	switch w {
 	case WireInt:
@@ -185,6 +226,13 @@ func wireFits(w Wire, b []byte) bool {
 		return len(b) == 8
 	case WireTime:
 		_, ok := WireTimeValue(b)
+		return ok
+	case WireDecimal:
+		return views.IsDecimal(unsafe.String(unsafe.SliceData(b), len(b)))
+	case WireUUID:
+		return len(b) == 16
+	case WireDate:
+		_, ok := WireDateValue(b)
 		return ok
 	}
 	return true
@@ -225,6 +273,15 @@ func appendWireJSON(buf []byte, c *views.Column, w Wire, b []byte) []byte {
 	case WireTime:
 		t, _ := WireTimeValue(b)
 		return append(t.AppendFormat(append(buf, '"'), time.RFC3339Nano), '"')
+	case WireDecimal:
+		s, _ := WireDecimalText(b, *c.Scale)
+		return append(append(append(buf, '"'), s...), '"') // digits, '-' and '.': nothing to escape
+	case WireUUID:
+		buf, _ = AppendWireUUID(append(buf, '"'), b)
+		return append(buf, '"')
+	case WireDate:
+		t, _ := WireDateValue(b)
+		return append(t.AppendFormat(append(buf, '"'), "2006-01-02"), '"')
 	}
 	return append(buf, "null"...)
 }

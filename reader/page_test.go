@@ -107,10 +107,11 @@ func pageBoth(t *testing.T, r *reader.Reader, v *views.View, who *auth.Principal
 // TestPageRowsEqualsPage: a page read with its bytes kept and formatted from them is the page
 // Page reads and AppendJSON formats, byte for byte, with the same cursors and hasNext: text
 // with escapes and non-ASCII, integers at their limits and ints over 32 bits, floats with
-// NaN and infinities, booleans, timestamps from year 1 to 9999, and the columns without a
-// wire form (decimal, date, uuid, JSON, masked and hashed PII), for callers with and without
-// the pii role; rows with timestamps past 9999 or before year 1 are decoded whole, and the
-// query log counts the rows read alike.
+// NaN and infinities, booleans, timestamps and dates from year 1 to 9999, decimals of the
+// column's scale and of others (rounded), UUIDs, and the columns without a wire form (JSON,
+// masked and hashed PII), for callers with and without the pii role; rows with timestamps or
+// dates past 9999 or before year 1 are decoded whole, and the query log counts the rows
+// read alike.
 func TestPageRowsEqualsPage(t *testing.T) {
 	r, cat, qlog := edgeReader(t)
 	cases := []struct {
@@ -121,9 +122,11 @@ func TestPageRowsEqualsPage(t *testing.T) {
 		{view: "edges", args: reader.Args{"first": 30}},
 		{view: "edges", args: reader.Args{"first": 5}},
 		{view: "fars", args: reader.Args{"first": 10}, wholeRows: true},
-		// A decimal order column has no wire form: its cursor value is the one decoded with
-		// the row, not decoded again once the connection is back in the pool.
+		// Decimal and date order columns: their cursor values are decoded from their bytes
+		// after the rows, by plans that never consult the connection's type map.
 		{view: "fars", args: reader.Args{"first": 3, "orderBy": []any{map[string]any{"field": "price", "direction": "DESC"}, map[string]any{"field": "id"}}}, wholeRows: true},
+		{view: "fars", args: reader.Args{"first": 8, "orderBy": []any{map[string]any{"field": "due", "direction": "DESC"}, map[string]any{"field": "id"}}}, wholeRows: true},
+		{view: "farDays", args: reader.Args{"first": 10}, wholeRows: true},
 		{view: "edges", args: reader.Args{"first": 0}},
 	}
 	for _, who := range []*auth.Principal{{Roles: []string{"r"}}, {Roles: []string{"r", "pii"}}} {
@@ -167,16 +170,20 @@ func rowsOf(line string) string {
 	return strings.SplitN(line[i:], ",", 2)[0]
 }
 
-// TestPageRowsInfiniteTimestamp: an infinite timestamp, which has no normal form, fails
-// PageRows as it fails Page.
-func TestPageRowsInfiniteTimestamp(t *testing.T) {
+// TestPageRowsNoNormalForm: an infinite timestamp, an infinite date and a numeric NaN, which
+// have no normal form, fail PageRows as they fail Page.
+func TestPageRowsNoNormalForm(t *testing.T) {
 	r, cat, _ := edgeReader(t)
-	_, _, _, _, _, errs := pageBoth(t, r, cat.View("infinites"), &auth.Principal{Roles: []string{"r"}}, reader.Args{})
-	if errs[0] == nil || errs[1] == nil || errs[0].Error() != errs[1].Error() {
-		t.Fatalf("errors: Page %v, PageRows %v; want the same", errs[0], errs[1])
-	}
-	if !strings.Contains(errs[1].Error(), "infinite") {
-		t.Errorf("error %v does not name the infinite timestamp", errs[1])
+	for _, tc := range []struct{ view, says string }{
+		{"infinites", "infinite"}, {"infiniteDays", "scan"}, {"nans", "not a decimal"},
+	} {
+		_, _, _, _, _, errs := pageBoth(t, r, cat.View(tc.view), &auth.Principal{Roles: []string{"r"}}, reader.Args{})
+		if errs[0] == nil || errs[1] == nil || errs[0].Error() != errs[1].Error() {
+			t.Fatalf("%s: errors: Page %v, PageRows %v; want the same", tc.view, errs[0], errs[1])
+		}
+		if !strings.Contains(errs[1].Error(), tc.says) {
+			t.Errorf("%s: error %v does not say %q", tc.view, errs[1], tc.says)
+		}
 	}
 }
 

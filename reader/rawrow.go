@@ -18,12 +18,15 @@ type Wire uint8
 // The wire forms. Each is given only to a column without PII whose catalog type and
 // Postgres type agree, so formatting its bytes gives what its normal form would give.
 const (
-	WireNone  Wire = iota // no wire form: read Row.Values
-	WireText              // catalog text: the UTF-8 text as is
-	WireInt               // catalog int or bigint: a big-endian int2, int4 or int8
-	WireBool              // catalog bool: one byte, 0 or 1
-	WireFloat             // catalog float: a big-endian IEEE 754 float8
-	WireTime              // catalog timestamp: a big-endian int64 of microseconds since 2000-01-01 UTC
+	WireNone    Wire = iota // no wire form: read Row.Values
+	WireText                // catalog text: the UTF-8 text as is
+	WireInt                 // catalog int or bigint: a big-endian int2, int4 or int8
+	WireBool                // catalog bool: one byte, 0 or 1
+	WireFloat               // catalog float: a big-endian IEEE 754 float8
+	WireTime                // catalog timestamp: a big-endian int64 of microseconds since 2000-01-01 UTC
+	WireDecimal             // catalog decimal: numeric in text format, the decimal's text
+	WireUUID                // catalog uuid: the UUID's 16 bytes
+	WireDate                // catalog date: a big-endian int32 of days since 2000-01-01
 )
 
 // Postgres type OIDs with a wire form.
@@ -39,9 +42,14 @@ const (
 	oidVarchar     = 1043
 	oidTimestamp   = 1114
 	oidTimestamptz = 1184
+	oidDate        = 1082
+	oidNumeric     = 1700
+	oidUUID        = 2950
 )
 
-// wireOf returns the wire form of column c sent as oid in format, or WireNone.
+// wireOf returns the wire form of column c sent as oid in format, or WireNone. The scan plans
+// of these types and formats (which decode a cursor's order columns, see cursorRow) never
+// consult the connection's type map.
 func wireOf(c *views.Column, oid uint32, format int16) Wire {
 	if c.PII != views.PIINone {
 		return WireNone
@@ -66,6 +74,19 @@ func wireOf(c *views.Column, oid uint32, format int16) Wire {
 	case views.Timestamp:
 		if format == pgtype.BinaryFormatCode && (oid == oidTimestamp || oid == oidTimestamptz) {
 			return WireTime
+		}
+	case views.Decimal:
+		// Text is how the replica package asks for numeric (its exact decimal text).
+		if format == pgtype.TextFormatCode && oid == oidNumeric {
+			return WireDecimal
+		}
+	case views.UUID:
+		if format == pgtype.BinaryFormatCode && oid == oidUUID {
+			return WireUUID
+		}
+	case views.Date:
+		if format == pgtype.BinaryFormatCode && oid == oidDate {
+			return WireDate
 		}
 	}
 	return WireNone

@@ -139,7 +139,7 @@ func parseInteger(t Type, v any) (any, error) {
 func parseDecimal(v any, scale int) (any, error) {
 	switch x := v.(type) {
 	case string:
-		if !isDecimal(x) {
+		if !IsDecimal(x) {
 			return nil, fmt.Errorf("%w: want a decimal number as a string, like \"12.50\"", ErrBadValue)
 		}
 		// Exact: a filter operand with more places than the column compares at full precision
@@ -156,10 +156,10 @@ func parseDecimal(v any, scale int) (any, error) {
 	}
 }
 
-// isDecimal reports whether s is a plain decimal: an optional sign, 1 to 40 digits, and
+// IsDecimal reports whether s is a plain decimal: an optional sign, 1 to 40 digits, and
 // optionally a point and 1 to 30 digits (^[+-]?[0-9]{1,40}(\.[0-9]{1,30})?$, by hand: the
 // regular expression was a tenth of the CPU of reading a page with a decimal column).
-func isDecimal(s string) bool {
+func IsDecimal(s string) bool {
 	if s != "" && (s[0] == '+' || s[0] == '-') {
 		s = s[1:]
 	}
@@ -181,6 +181,15 @@ func digitsOnly(s string, max int) bool {
 		}
 	}
 	return true
+}
+
+// FormatDecimal returns a decimal's text as a column of scale presents it, as decoding it
+// does (see formatDecimal); ok is false when s is not a plain decimal (NaN, an infinity).
+func FormatDecimal(s string, scale int) (_ string, ok bool) {
+	if !IsDecimal(s) {
+		return "", false
+	}
+	return formatDecimal(s, scale), true
 }
 
 // formatDecimal rewrites a plain decimal string with exactly scale digits after the point,
@@ -281,7 +290,7 @@ func (d *Dialect) arg(c *Column, v any) any {
 		switch d {
 		case Postgres:
 			var n pgtype.Numeric
-			_ = n.Scan(v.(string)) // the value passed isDecimal
+			_ = n.Scan(v.(string)) // the value passed IsDecimal
 			return n
 		case SQLite:
 			f, _ := strconv.ParseFloat(v.(string), 64)
@@ -430,7 +439,7 @@ func (d *Dialect) decode(c *Column, dest any) (any, error) {
 func decodeString(c *Column, s string) (any, error) {
 	switch c.Type {
 	case Decimal:
-		if !isDecimal(s) {
+		if !IsDecimal(s) {
 			return nil, fmt.Errorf("decode %s: the value is not a decimal", c.Name) // never quote data: it may be PII
 		}
 		return formatDecimal(s, *c.Scale), nil

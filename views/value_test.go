@@ -266,10 +266,10 @@ func TestDecimalByHand(t *testing.T) {
 	alphabet := []string{"0", "1", "5", "9", ".", "-", "+", "x"}
 	var each func(prefix string, n int)
 	each = func(s string, n int) {
-		if got, want := isDecimal(s), re.MatchString(s); got != want {
-			t.Errorf("isDecimal(%q) = %v, the expression says %v", s, got, want)
+		if got, want := IsDecimal(s), re.MatchString(s); got != want {
+			t.Errorf("IsDecimal(%q) = %v, the expression says %v", s, got, want)
 		}
-		if isDecimal(s) {
+		if IsDecimal(s) {
 			for scale := 0; scale <= 3; scale++ {
 				if got, want := formatDecimal(s, scale), roundDecimal(s, scale); got != want {
 					t.Errorf("formatDecimal(%q, %d) = %q, rounding gives %q", s, scale, got, want)
@@ -285,8 +285,8 @@ func TestDecimalByHand(t *testing.T) {
 	}
 	each("", 6)
 	for _, s := range []string{strings.Repeat("1", 40), strings.Repeat("1", 41), "1." + strings.Repeat("2", 30), "1." + strings.Repeat("2", 31), "1\n", "١"} {
-		if got, want := isDecimal(s), re.MatchString(s); got != want {
-			t.Errorf("isDecimal(%q) = %v, the expression says %v", s, got, want)
+		if got, want := IsDecimal(s), re.MatchString(s); got != want {
+			t.Errorf("IsDecimal(%q) = %v, the expression says %v", s, got, want)
 		}
 	}
 }
