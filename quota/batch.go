@@ -73,30 +73,44 @@ func (b *redisBackend) peek(ctx context.Context, slots []slot) (batchResult, err
 	return res, nil
 }
 
-// memBatch peeks at and charges windows on the memory store, one window at a time: racing requests
-// may each find room and overshoot a window by their combined cost.
+// memBatch charges windows on the memory store: it increments every window by its cost and,
+// when one of them is then over its limit, takes the charge back from all of them, so a refused
+// request burns nothing and a window never admits more than its limit. One operation per window
+// on the way through, where peeking first took two. Racing requests may instead refuse one another:
+// a request finds the window spent by a charge that is being taken back. Without charge it only
+// peeks.
 func memBatch(ctx context.Context, st limiter.Store, slots []slot, costs []int64, charge bool) (batchResult, error) {
 	res := batchResult{counts: make([]int64, len(slots))}
-	fits := true
-	for i := range slots {
-		lc, err := peek(ctx, st, &slots[i])
-		if err != nil {
-			return res, err
+	if !charge {
+		for i := range slots {
+			lc, err := peek(ctx, st, &slots[i])
+			if err != nil {
+				return res, err
+			}
+			res.counts[i] = used(lc, slots[i].r.rate.Limit)
 		}
-		res.counts[i] = used(lc, slots[i].r.rate.Limit)
-		fits = fits && res.counts[i]+costs[i] <= slots[i].r.rate.Limit
-	}
-	if !charge || !fits {
 		return res, nil
 	}
+	fits := true
 	for i := range slots {
 		lc, err := incr(ctx, st, &slots[i], costs[i])
 		if err != nil {
 			return res, err
 		}
 		res.counts[i] = used(lc, slots[i].r.rate.Limit)
+		fits = fits && !lc.Reached
 	}
-	res.charged = true
+	if fits {
+		res.charged = true
+		return res, nil
+	}
+	for i := range slots {
+		lc, err := incr(ctx, st, &slots[i], -costs[i])
+		if err != nil {
+			return res, err
+		}
+		res.counts[i] = used(lc, slots[i].r.rate.Limit)
+	}
 	return res, nil
 }
 

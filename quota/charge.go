@@ -42,12 +42,12 @@ func (d *Decision) Remaining(c Class) int64 {
 // Charge charges a request's cost per class to its subject's tenant and credential windows, or
 // refuses it having charged nothing.
 //
-// It first peeks at every window of every class with a cost; if any has less left than the cost it
-// returns an *ExceededError (the Decision is returned too, for the headers) and increments nothing,
-// so a refused request burns nothing. Otherwise it increments every window by the class's cost.
-// On Redis both steps run in one script, atomically; on the memory store they are separate steps,
-// so racing requests that all peek before any increments can overshoot a window by up to their
-// combined cost.
+// If any window of a class with a cost has less left than the cost, it returns an *ExceededError
+// (the Decision is returned too, for the headers) and leaves every window as it found it, so a
+// refused request burns nothing; otherwise every window is charged its class's cost. On Redis
+// the check and the charge run in one script, atomically. The memory store charges every window
+// first and takes the charge back when one is then over its limit: no window admits more than
+// its limit, but racing requests may refuse one another while a charge is taken back.
 //
 // A cost over a window's whole limit is a *CostError (ErrCostOverLimit), which no wait cures. When
 // Redis fails, the request is decided from this instance's memory (on_redis_error: open, FellBack)

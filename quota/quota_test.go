@@ -654,8 +654,9 @@ func TestConcurrentCharges(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	// Peek and increment race, so a few may overshoot: at most one per concurrent caller.
-	if allowed < 6 || allowed > 6+7 {
-		t.Errorf("allowed %d of 160 concurrent lookups, want 6 (up to 13 with races)", allowed)
+	// Every window is incremented before it is checked, so none admits more than its limit;
+	// a charge being taken back may refuse a racing request, which later ones make up for.
+	if allowed < 1 || allowed > 6 {
+		t.Errorf("allowed %d of 160 concurrent lookups, want 6 (the credential's burst), never more", allowed)
 	}
 }
