@@ -17,7 +17,10 @@ import (
 // the replica router, which opens the config's sources, is one.
 type bounded interface{ Bound() time.Duration }
 
-var _ bounded = (*replica.Router)(nil)
+var (
+	_ bounded = (*replica.Router)(nil)
+	_ bounded = (*replica.Source)(nil)
+)
 
 // OpenSource opens a source's replicas behind a router; a config without replicas (the demo)
 // is one replica named after the source.

@@ -83,6 +83,10 @@ func openEngine(ctx context.Context, o Options) (engine, error) {
 // Name returns the source name given in Options.
 func (s *Source) Name() string { return s.name }
 
+// Bound returns the longest a Query statement holds its caller once it runs: the statement
+// timeout and at most the backstop over it.
+func (s *Source) Bound() time.Duration { return s.timeout + backstop }
+
 // Dialect returns "postgres", "mysql", "mariadb" or "sqlite", as detected at Open.
 func (s *Source) Dialect() string { return s.eng.dialect() }
 
