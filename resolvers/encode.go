@@ -75,14 +75,17 @@ func (r *Resolvers) encode(buf []byte, pg *page, info graphql.ResolveInfo) []byt
 
 // nodeField is a planned node field with its column resolved once for all rows.
 type nodeField struct {
-	key  string
+	key  []byte        // the field's key as appendKey writes it, quoted once per page, not per row
 	show *reader.Shown // nil for __typename
 }
 
 func (r *Resolvers) nodePlan(pg *page, plan []planField) []nodeField {
 	out := make([]nodeField, len(plan))
+	var keys []byte
 	for i, f := range plan {
-		out[i].key = f.key
+		at := len(keys)
+		keys = appendKey(keys, i, f.key)
+		out[i].key = keys[at:len(keys):len(keys)]
 		out[i].show = pg.rd.Field(f.name)
 	}
 	return out
@@ -107,8 +110,8 @@ func (r *Resolvers) appendNodes(buf []byte, pg *page, plan []planField) []byte {
 // appendNode appends the node of a decoded row, or of wire, a row of reader.PageRows.
 func (r *Resolvers) appendNode(buf []byte, pg *page, row []any, wire *reader.Row, fields []nodeField) []byte {
 	buf = append(buf, '{')
-	for i, f := range fields {
-		buf = appendKey(buf, i, f.key)
+	for _, f := range fields {
+		buf = append(buf, f.key...)
 		switch {
 		case f.show == nil:
 			buf = appendString(buf, pg.rd.View.Name)
