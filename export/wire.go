@@ -50,17 +50,11 @@ func (e *encoder) wire(buf []byte, i int, w reader.Wire, b []byte) (_ []byte, ok
 			return buf, true // JSON's null is CSV's empty field
 		}
 		return reader.AppendJSONFloat(buf, f), true
-	case reader.WireTime:
+	case reader.WireTime, reader.WireDate:
 		t, ok := reader.WireTimeValue(b)
-		if !ok {
-			return buf, false // infinity, or a year the generic path formats or refuses
+		if w == reader.WireDate {
+			t, ok = reader.WireDateValue(b)
 		}
-		if e.format == NDJSON {
-			return append(appendTime(append(buf, '"'), c, t), '"'), true
-		}
-		return appendTime(buf, c, t), true
-	case reader.WireDate:
-		t, ok := reader.WireDateValue(b)
 		if !ok {
 			return buf, false // infinity, or a year the generic path formats or refuses
 		}
