@@ -77,8 +77,10 @@ func (b *redisBackend) peek(ctx context.Context, slots []slot) (batchResult, err
 // when one of them is then over its limit, takes the charge back from all of them, so a refused
 // request burns nothing and a window never admits more than its limit. One operation per window
 // on the way through, where peeking first took two. Racing requests may instead refuse one another:
-// a request finds the window spent by a charge that is being taken back. Without charge it only
-// peeks.
+// a request finds the window spent by a charge that is being taken back. A refusal reports each
+// window as its own increment found it (an overspent one as full), so the windows it reports are
+// the ones that refused it, whatever other requests' refunds have done since. Without charge it
+// only peeks.
 func memBatch(ctx context.Context, st limiter.Store, slots []slot, costs []int64, charge bool) (batchResult, error) {
 	res := batchResult{counts: make([]int64, len(slots))}
 	if !charge {
@@ -97,10 +99,15 @@ func memBatch(ctx context.Context, st limiter.Store, slots []slot, costs []int64
 		if err != nil {
 			return res, err
 		}
-		res.counts[i] = used(lc, slots[i].r.rate.Limit)
-		fits = fits && !lc.Reached
+		res.counts[i] = used(lc, slots[i].r.rate.Limit) - costs[i] // what the window held before
+		if lc.Reached {
+			res.counts[i], fits = -1, false // overspent: ulule does not say by how much
+		}
 	}
 	if fits {
+		for i := range slots {
+			res.counts[i] += costs[i]
+		}
 		res.charged = true
 		return res, nil
 	}
@@ -109,7 +116,11 @@ func memBatch(ctx context.Context, st limiter.Store, slots []slot, costs []int64
 		if err != nil {
 			return res, err
 		}
-		res.counts[i] = used(lc, slots[i].r.rate.Limit)
+		if limit := slots[i].r.rate.Limit; res.counts[i] < 0 {
+			// What the window holds once the charge is back, but never so little that the
+			// cost would fit: this window refused it, whatever racing refunds did since.
+			res.counts[i] = max(used(lc, limit), limit-costs[i]+1)
+		}
 	}
 	return res, nil
 }
