@@ -173,9 +173,16 @@ func (r *Router) now() time.Time { return r.o.Now() }
 // Name returns the source name.
 func (r *Router) Name() string { return r.o.Name }
 
-// Bound returns the longest a Query statement holds its caller once it runs: the statement
-// timeout and the client-side backstop every engine adds to it.
-func (r *Router) Bound() time.Duration { return r.o.StatementTimeout + backstop }
+// Bound returns the longest a Query holds its caller: the wait for the tenant's slot, then
+// the statement timeout and the client-side backstop every engine adds to it, once per
+// attempt (a statement that fails as unavailable is tried once more on another member).
+func (r *Router) Bound() time.Duration {
+	var wait time.Duration
+	if r.o.TenantMaxConcurrency > 0 && r.o.Tenant != nil {
+		wait = tenantWait
+	}
+	return wait + time.Duration(min(len(r.members()), 2))*(r.o.StatementTimeout+backstop)
+}
 
 // Dialect returns "postgres", "mysql", "mariadb" or "sqlite", as detected by the first
 // replica reached at OpenRouter.

@@ -404,3 +404,54 @@ func TestRouterLoopUsesInjectedTicker(t *testing.T) {
 		t.Fatal("not back after a good check on tick")
 	}
 }
+
+// TestRouterBound: Bound covers all a Query may hold its caller for: the wait for the
+// tenant's slot when there is a cap, and one statement timeout plus backstop per attempt the
+// router makes when every member it tries fails as unavailable (counted here, not assumed).
+func TestRouterBound(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	unavailable := &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}
+	tests := []struct {
+		name     string
+		replicas int
+		fallback bool
+		capped   bool
+	}{
+		{name: "one replica", replicas: 1},
+		{name: "two replicas", replicas: 2},
+		{name: "three replicas", replicas: 3},
+		{name: "a replica and the primary, capped", replicas: 1, fallback: true, capped: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := RouterOptions{StatementTimeout: timeout}
+			if tt.capped {
+				o.TenantMaxConcurrency, o.Tenant = 1, func(context.Context) string { return "acme" }
+			}
+			weights := make([]int, tt.replicas)
+			for i := range weights {
+				weights[i] = 1
+			}
+			r, fakes, _ := testRouter(t, o, weights, tt.fallback)
+			for _, f := range fakes {
+				f.set(func(f *fake) { f.queryErr = unavailable })
+			}
+			if err := r.Query(context.Background(), "SELECT 1", nil, noop); !errors.Is(err, ErrUnavailable) {
+				t.Fatalf("Query: %v, want ErrUnavailable", err)
+			}
+			attempts := 0
+			for _, f := range fakes {
+				f.mu.Lock()
+				attempts += f.calls
+				f.mu.Unlock()
+			}
+			want := time.Duration(attempts) * (timeout + backstop)
+			if tt.capped {
+				want += tenantWait
+			}
+			if attempts == 0 || r.Bound() < want {
+				t.Errorf("Bound() = %v after %d attempts, want at least %v", r.Bound(), attempts, want)
+			}
+		})
+	}
+}
