@@ -17,9 +17,10 @@ func EdgePostgres(t testing.TB) string {
 // without a normal form each: an infinite timestamp (v_infinite), an infinite date
 // (v_infinite_day) and a numeric NaN (v_nan); one of timestamps past the year 9999 and
 // before year 1 between ordinary ones, with a decimal and a date to order by (v_far); and
-// one of dates past 9999 and before year 1 between ordinary ones (v_far_day). EdgeCatalog
-// declares them as edges, infinites, infiniteDays, nans, fars and farDays. Tests of the fast
-// paths compare them with the generic path on these.
+// one of dates past 9999 and before year 1 between ordinary ones (v_far_day); and one whose
+// second row holds a NaN and an infinite date (v_odd), ordered by either. EdgeCatalog
+// declares them as edges, infinites, infiniteDays, nans, fars, farDays, oddsByAmount and
+// oddsByDay. Tests of the fast paths compare them with the generic path on these.
 const EdgeSQL = `
 CREATE VIEW v_edge AS SELECT
   g::bigint AS id,
@@ -53,6 +54,10 @@ CREATE VIEW v_far AS SELECT g::bigint AS id, 'row ' || g AS note, (g % 3 * 1.25)
   (ARRAY['2024-01-01 00:00:00+00', '10000-06-01 00:00:00+00', '2024-01-02 00:00:00+00', '0001-01-01 00:00:00+00 BC'])[1 + g % 4]::timestamptz AS at,
   (ARRAY['2024-01-01', '2024-01-05', '2024-01-02', '2024-01-03'])[1 + g % 4]::date AS due
 FROM generate_series(1, 8) g;
+CREATE VIEW v_odd AS SELECT g::bigint AS id,
+  (CASE WHEN g = 2 THEN 'NaN' ELSE g::text END)::numeric AS amount,
+  (CASE WHEN g = 2 THEN 'infinity' ELSE '2024-01-0' || g END)::date AS day
+FROM generate_series(1, 3) g;
 CREATE VIEW v_far_day AS SELECT g::bigint AS id,
   (ARRAY['2024-01-01', '10000-06-01', '1999-12-31', '0001-01-01 BC', '5874897-12-31'])[1 + g % 5]::date AS day
 FROM generate_series(1, 10) g;
@@ -119,6 +124,27 @@ const EdgeCatalog = `views:
     columns:
       - {name: id, type: bigint, nullable: false}
       - {name: amount, type: decimal, scale: 2}
+  - name: OddByAmount
+    field: oddsByAmount
+    source: s
+    relation: v_odd
+    key: [id]
+    default_order: [{column: amount}, {column: id}]
+    roles: [r]
+    export: true
+    columns: &odd
+      - {name: id, type: bigint, nullable: false}
+      - {name: amount, type: decimal, scale: 2, sort: true}
+      - {name: day, type: date, sort: true}
+  - name: OddByDay
+    field: oddsByDay
+    source: s
+    relation: v_odd
+    key: [id]
+    default_order: [{column: day}, {column: id}]
+    roles: [r]
+    export: true
+    columns: *odd
   - name: FarDay
     field: farDays
     source: s
