@@ -2,6 +2,7 @@ package export
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"strconv"
 	"unsafe"
@@ -13,11 +14,11 @@ import (
 // The fast path of a Postgres export formats a column's bytes as sent (reader.Wire) straight
 // into the record, skipping the normal form and its allocations. Each case writes what value
 // writes for the normal form the generic path decodes from the same bytes; export's tests
-// pin the two equal. Anything a case does not handle (an odd length, a timestamp outside the
-// years 1–9999) goes back to the generic decoding.
+// pin the two equal. A row with a value a case does not take (an odd length, a timestamp
+// outside the years 1–9999) comes decoded whole from reader.StreamRows, without wire forms.
 
-// wire appends column i's value from b in wire form w; ok is false when the generic decoding
-// must format it instead.
+// wire appends column i's value from b in wire form w; ok is false for bytes the form does
+// not take, which StreamRows never hands over.
 func (e *encoder) wire(buf []byte, i int, w reader.Wire, b []byte) (_ []byte, ok bool) {
 	if b == nil {
 		return e.null(buf), true
@@ -51,10 +52,11 @@ func (e *encoder) wire(buf []byte, i int, w reader.Wire, b []byte) (_ []byte, ok
 		}
 		return reader.AppendJSONFloat(buf, f), true
 	case reader.WireTime, reader.WireDate:
-		t, ok := reader.WireTimeValue(b)
+		read := reader.WireTimeValue
 		if w == reader.WireDate {
-			t, ok = reader.WireDateValue(b)
+			read = reader.WireDateValue
 		}
+		t, ok := read(b)
 		if !ok {
 			return buf, false // infinity, or a year the generic path formats or refuses
 		}
@@ -113,14 +115,9 @@ func (e *encoder) record(buf []byte, rd *reader.Read, show []reader.Shown, row *
 		if row.Wire != nil && sh.At >= 0 && sh.Mode == views.PIINone {
 			if w := row.Wire[sh.At]; w != reader.WireNone {
 				var ok bool
-				if buf, ok = e.wire(buf, i, w, row.Raw[sh.At]); ok {
-					continue
+				if buf, ok = e.wire(buf, i, w, row.Raw[sh.At]); !ok {
+					return buf, fmt.Errorf("export %s: column %s: bytes its wire form does not take", rd.View.Field, sh.Col.Name)
 				}
-				v, err := row.Decode(sh.At)
-				if err != nil {
-					return buf, err
-				}
-				buf = e.value(buf, i, v)
 				continue
 			}
 		}

@@ -93,28 +93,17 @@ func wireOf(c *views.Column, oid uint32, format int16) Wire {
 }
 
 // Row is one row of StreamRows, valid only during the callback. On Postgres, Raw holds each
-// column's bytes as sent (nil for NULL) and Wire each column's wire form; Values holds the
-// normal forms of the columns whose form is WireNone (the others are nil there). On other
-// engines Raw and Wire are nil and Values holds every column, as Stream's rows do.
+// column's bytes as sent (nil for NULL) and Wire each column's wire form, each of which can
+// format its bytes; Values holds the normal forms of the columns whose form is WireNone (the
+// others are nil there). On other engines, and for a Postgres row with a value no wire form
+// takes (an infinite timestamp), Raw and Wire are nil and Values holds every column, as
+// Stream's rows do.
 type Row struct {
 	Values []any
 	Raw    [][]byte
 	Wire   []Wire
 
 	d *rawDecoder
-}
-
-// Decode returns column i's normal form, decoded from its bytes as the generic path decodes
-// it, for values a wire formatter leaves to it (an infinite timestamp: the same error).
-func (r *Row) Decode(i int) (any, error) {
-	if r.d == nil {
-		return r.Values[i], nil
-	}
-	row, err := r.d.decodeAll(r.Raw)
-	if err != nil {
-		return nil, err
-	}
-	return row[i], nil
 }
 
 // Kept is a copy of what the cursor after a Row needs (on Postgres the bytes of its order

@@ -73,10 +73,13 @@ func (rd *Read) decoded(rows replica.Rows, n *int64, fn func(row []any) error) e
 	return rows.Err()
 }
 
-// raw reads Postgres rows as their bytes, decoding only the columns without a wire form.
+// raw reads Postgres rows as their bytes, decoding only the columns without a wire form; a
+// row whose bytes a wire form cannot format is scanned and decoded whole, as PageRows does,
+// so its errors are the generic path's, in every column read, shown or not.
 func (rd *Read) raw(rows replica.Rows, n *int64, fn func(row *Row) error) error {
 	var d *rawDecoder
 	var pr pgx.Rows
+	var whole *wholeRows
 	row := &Row{Values: make([]any, len(rd.Stmt.Columns))}
 	for rows.Next() {
 		if d == nil {
@@ -90,18 +93,22 @@ func (rd *Read) raw(rows replica.Rows, n *int64, fn func(row *Row) error) error 
 			row.d, row.Wire = d, d.wire
 		}
 		row.Raw = pr.RawValues()
-		if err := d.scan(row.Raw, row.Values); err != nil {
-			return err
-		}
-		// A value a wire form does not take is decoded the generic way where it is shown;
-		// one the generic decoding refuses fails the row here, as it would there, also in a
-		// column that is read but not shown (an order column).
-		if !d.fits(row.Raw) {
-			if _, err := d.decodeAll(row.Raw); err != nil {
+		next := row
+		if d.fits(row.Raw) {
+			if err := d.scan(row.Raw, row.Values); err != nil {
 				return err
 			}
+		} else {
+			if whole == nil {
+				whole = newWholeRows(rd.Stmt, rd.View.Field)
+			}
+			v, err := whole.decode(rows, 1)
+			if err != nil {
+				return err
+			}
+			next = &Row{Values: v}
 		}
-		if err := fn(row); err != nil {
+		if err := fn(next); err != nil {
 			return err
 		}
 		*n++
